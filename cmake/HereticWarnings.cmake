@@ -1,0 +1,42 @@
+# Warning flags for the project's own targets. Third-party headers come in through
+# imported targets, which CMake marks SYSTEM, so their warnings stay out of the way.
+add_library(heretic_warnings INTERFACE)
+target_compile_options(heretic_warnings INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
+  -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference -Wformat=2>)
+if(HERETIC_WERROR)
+  target_compile_options(heretic_warnings INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
+endif()
+
+# heretic_component(NAME SOURCES... [DEPS targets...]) declares one static library of the
+# core (src/<component>): a layer with its own link dependencies, so that a file that
+# does not need torch never sees torch headers.
+function(heretic_component name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC "${PROJECT_SOURCE_DIR}/src")
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE heretic_warnings)
+endfunction()
+
+# heretic_test(NAME SOURCES... DEPS targets... [LABELS l...] [NEEDS_EXECUTABLE]) declares one
+# GoogleTest executable and registers its tests with CTest. Tests see HERETIC_SOURCE_DIR
+# (fixtures) and, with NEEDS_EXECUTABLE, HERETIC_EXECUTABLE (the built heretic-mpi).
+function(heretic_test name)
+  cmake_parse_arguments(ARG "NEEDS_EXECUTABLE" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/src" "${PROJECT_SOURCE_DIR}")
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest_main heretic_warnings)
+  target_compile_definitions(${name} PRIVATE
+    HERETIC_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    HERETIC_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  if(ARG_NEEDS_EXECUTABLE)
+    target_compile_definitions(${name} PRIVATE HERETIC_EXECUTABLE="$<TARGET_FILE:heretic-mpi>")
+    add_dependencies(${name} heretic-mpi)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+endfunction()
+
+# Registers a component library as part of heretic_core.
+function(heretic_core_add target)
+  set(HERETIC_CORE_COMPONENTS ${HERETIC_CORE_COMPONENTS} ${target} CACHE INTERNAL "")
+endfunction()

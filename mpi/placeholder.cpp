@@ -1,1 +1,0 @@
-int heretic_dist_placeholder() { return 0; }

@@ -1,0 +1,227 @@
+#include "app/main_job.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cxxopts.hpp>
+#include <iostream>
+#include <optional>
+#include <set>
+
+#include "app/command.h"
+#include "common/error.h"
+#include "config/load.h"
+#include "config/print.h"
+#include "io/logging.h"
+#include "mpi/launch.h"
+#include "mpi/mpi_communicator.h"
+
+#ifndef HERETIC_VERSION
+#define HERETIC_VERSION "unknown"
+#endif
+
+namespace heretic::app {
+namespace {
+
+struct CommandLine {
+  std::string config_path;
+  std::vector<std::string> overrides;
+  bool print_config = false;
+};
+
+std::string help_text(const cxxopts::Options& options) {
+  std::string text = options.help();
+  text += "\nSubcommands (heretic-mpi <command> --help for their options):\n";
+  for (const auto& command : registered_commands()) {
+    text += "  " + command.name + std::string(command.name.size() < 14 ? 14 - command.name.size() : 1, ' ') +
+            command.summary + "\n";
+  }
+  text +=
+      "\nExamples:\n"
+      "  mpirun -n 4 heretic-mpi --config job.toml\n"
+      "  srun --mpi=pmix heretic-mpi --config job.toml --set n_trials=100\n"
+      "  heretic-mpi --config job.toml --print-config\n"
+      "\nExit codes:\n"
+      "  0  finished\n"
+      "  1  internal error\n"
+      "  2  bad usage, configuration, input file or model (the message names the file and key)\n"
+      "  3  stopped by SIGTERM/SIGUSR1 after saving progress; rerun the same command to resume\n";
+  return text;
+}
+
+// Returns nullopt when the command line was fully handled here (--help, --version).
+std::optional<CommandLine> parse_command_line(int argc, char** argv) {
+  cxxopts::Options options("heretic-mpi",
+                           "Removes refusal behaviour from Hugging Face chat models by directional ablation with "
+                           "optimised parameters, across the ranks of an MPI job.");
+  options.custom_help("--config FILE [--set KEY=VALUE ...] [--print-config]");
+  options.add_options()("c,config", "Job configuration (TOML); see configs/default.toml",
+                        cxxopts::value<std::string>(), "FILE")(
+      "set", "Override a configuration key, e.g. --set n_trials=50 --set mpi.ranks_per_trial=2 (repeatable)",
+      cxxopts::value<std::vector<std::string>>(), "KEY=VALUE")(
+      "print-config", "Print the effective configuration as TOML and exit")("h,help", "Show this help and exit")(
+      "version", "Print the version and exit");
+  cxxopts::ParseResult parsed;
+  try {
+    parsed = options.parse(argc, argv);
+  } catch (const std::exception& e) {
+    throw InputError(std::string(e.what()) + " (see heretic-mpi --help)");
+  }
+  if (parsed.count("help") != 0) {
+    std::cout << help_text(options);
+    return std::nullopt;
+  }
+  if (parsed.count("version") != 0) {
+    std::cout << "heretic-mpi " << HERETIC_VERSION << "\n";
+    return std::nullopt;
+  }
+  if (!parsed.unmatched().empty()) {
+    throw InputError("unexpected argument '" + parsed.unmatched().front() + "' (see heretic-mpi --help)");
+  }
+  if (parsed.count("config") == 0) throw InputError("--config FILE is required (see heretic-mpi --help)");
+  CommandLine line;
+  line.config_path = parsed["config"].as<std::string>();
+  if (parsed.count("set") != 0) line.overrides = parsed["set"].as<std::vector<std::string>>();
+  line.print_config = parsed.count("print-config") != 0;
+  return line;
+}
+
+// A bad-input error that every rank raised together (after agree()); the job can end normally.
+// Only the leader's carries the message, so that it is printed once.
+class AgreedInputError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
+// Every rank reports its problem (or none); if any rank has one, every rank learns it and the
+// job ends in agreement instead of some ranks waiting in a collective for the others.
+void agree(dist::Communicator& comm, bool leader, const std::optional<std::string>& problem) {
+  const auto problems = comm.allgather(problem.value_or(""));
+  std::set<std::string> distinct;
+  std::string message;
+  for (size_t r = 0; r < problems.size(); ++r) {
+    if (problems[r].empty() || !distinct.insert(problems[r]).second) continue;
+    message += (message.empty() ? "" : "\n") + (comm.size() > 1 && r > 0 ? "rank " + std::to_string(r) + ": " : "") +
+               problems[r];
+  }
+  if (message.empty()) return;
+  throw AgreedInputError(leader ? message : "");
+}
+
+void log_world(const std::vector<dist::RankPlacement>& placements, int thread_level) {
+  spdlog::info("world: {} rank(s); MPI thread level {}", placements.size(), thread_level);
+  for (const auto& p : placements) {
+    spdlog::info("  rank {:>4} on {} (local rank {}), device {}{}", p.rank, p.host, p.local_rank, p.device,
+                 p.visible_gpus.empty() ? "" : ", CUDA_VISIBLE_DEVICES=" + p.visible_gpus);
+  }
+}
+
+int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::LaunchEnvironment& environment, dist::MpiSession& mpi) {
+  const int rank = comm.rank();
+  const bool leader = dist::is_launch_leader(environment, rank);
+  const std::string host = dist::host_name();
+
+  // Phase 0: was the job launched the way it believes it was? (Singletons cannot agree with
+  // each other, so each decides alone; only Slurm task 0 prints.)
+  if (const std::string problem = dist::check_launch(environment, rank, comm.size()); !problem.empty()) {
+    throw AgreedInputError(leader ? problem : "");
+  }
+
+  // Phase 1: every rank reads the same configuration, and they check that they agree.
+  std::optional<config::LoadedConfig> loaded;
+  std::optional<std::string> problem;
+  try {
+    loaded = config::load_config(line.config_path, line.overrides);
+  } catch (const InputError& e) {
+    problem = e.what();
+  }
+  agree(comm, leader, problem);
+  const config::Config& config = loaded->config;
+  const std::string fingerprint = config::config_fingerprint(config);
+  const auto fingerprints = comm.allgather(fingerprint);
+  for (int r = 1; r < comm.size(); ++r) {
+    if (fingerprints[static_cast<size_t>(r)] != fingerprints[0]) {
+      agree(comm, leader,
+            "rank " + std::to_string(r) + " read a different configuration from " + line.config_path + " than rank 0" +
+                " (is the file on a filesystem that all nodes share, and the same on each?)");
+    }
+  }
+  if (comm.size() % config.mpi.ranks_per_trial != 0) {
+    agree(comm, leader,
+          line.config_path + ": key 'mpi.ranks_per_trial': " + std::to_string(config.mpi.ranks_per_trial) +
+              " does not divide the number of ranks (" + std::to_string(comm.size()) +
+              "); use a divisor of the world size");
+  }
+
+  const auto log_file = io::add_rank_log_file(config.output.dir, rank, host);
+  if (leader) {
+    for (const auto& warning : loaded->warnings) spdlog::warn("{}", warning);
+  }
+  spdlog::info("heretic-mpi {} — model {}, config {} (fingerprint {})", HERETIC_VERSION, config.model,
+               line.config_path, fingerprint);
+  spdlog::debug("effective configuration:\n{}", config::to_toml(config));
+  dist::RankPlacement mine{rank, comm.local_rank(), host, "cpu",
+                           environment.get("CUDA_VISIBLE_DEVICES").value_or("")};
+  const auto placements = dist::gather_placements(comm, mine);
+  if (leader) log_world(placements, mpi.thread_level());
+  spdlog::debug("log file {}", log_file.string());
+
+  // The later phases (model load, baselines, directions, optimisation, export) are built in
+  // their own issues; until they exist this build stops here and says so.
+  spdlog::warn("this build of heretic-mpi implements launch, configuration and logging only; "
+               "model loading, directions and the trial search are not available yet, so no trials were run");
+  comm.barrier();
+  io::flush_logs();
+  return static_cast<int>(ExitCode::kOk);
+}
+
+// Runs the phases; an error that only this rank has (anything but an AgreedInputError)
+// aborts the whole job, because the other ranks may be waiting for it in a collective.
+int run_world(const CommandLine& line, const dist::LaunchEnvironment& environment, dist::MpiSession& mpi) {
+  auto comm = mpi.world();
+  const bool leader = dist::is_launch_leader(environment, comm->rank());
+  io::setup_console_logging(leader ? 0 : std::max(comm->rank(), 1), dist::host_name());
+  ExitCode code = ExitCode::kInternal;
+  std::string message;
+  try {
+    return run_phases(*comm, line, environment, mpi);
+  } catch (const AgreedInputError&) {
+    throw;
+  } catch (const InputError& e) {
+    code = ExitCode::kBadInput;
+    message = std::string("error: ") + e.what();
+  } catch (const StopRequested& e) {
+    code = ExitCode::kStopped;
+    message = std::string("stopped: ") + e.what();
+  } catch (const std::exception& e) {
+    message = std::string("internal error: ") + e.what();
+  }
+  std::fprintf(stderr, "heretic-mpi: rank %d: %s\n", comm->rank(), message.c_str());
+  spdlog::error("{}", message);
+  io::flush_logs();
+  if (comm->size() > 1) comm->abort(static_cast<int>(code));
+  return static_cast<int>(code);
+}
+
+}  // namespace
+
+int run_main_job(int argc, char** argv) {
+  const auto environment = dist::LaunchEnvironment::from_process();  // before MPI_Init changes it
+  const auto line = parse_command_line(argc, argv);
+  if (!line) return static_cast<int>(ExitCode::kOk);
+  if (line->print_config) {
+    // A local action: no MPI, nothing written.
+    std::cout << config::to_toml(config::load_config(line->config_path, line->overrides).config);
+    return static_cast<int>(ExitCode::kOk);
+  }
+  dist::MpiSession mpi(&argc, &argv);
+  try {
+    return run_world(*line, environment, mpi);
+  } catch (const AgreedInputError& e) {
+    // Raised in agreement by every rank; only the leader carries the message.
+    if (std::string(e.what()).empty()) return static_cast<int>(ExitCode::kBadInput);
+    throw;
+  }
+}
+
+}  // namespace heretic::app

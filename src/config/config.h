@@ -1,0 +1,107 @@
+// The effective configuration of a run: Heretic's option set (same names and defaults,
+// spec/heretic-behavior.md §4) plus the [mpi] and [output] sections of DESIGN.md §5.
+// Every option is documented next to its default in configs/default.toml.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace heretic::config {
+
+enum class RowNormalization { kNone, kPre, kFull };
+enum class Optimization { kMinimize, kMaximize, kNone };
+enum class ScorerKind { kKeywordRate, kKLDivergence };
+enum class CommBackend { kAuto, kMpi, kNccl };
+
+// Where prompts come from (Heretic's DatasetSpecification). Resolved by src/data.
+struct DatasetSpec {
+  std::string dataset;                       // HF dataset id, dataset folder, or a file
+  std::optional<std::string> commit;         // revision in the hub cache
+  std::optional<std::string> split;          // "train[:400]"; a bare "[:400]" for text files
+  std::optional<std::string> column;         // column holding the prompt text
+  std::string prefix;                        // prepended with one space
+  std::string suffix;                        // appended with one space
+  std::optional<std::string> system_prompt;  // overrides the global system_prompt
+};
+
+// One entry of `scorers` with its settings merged from [scorer.<Class>] and
+// [scorer.<Class>_<instance_name>].
+struct ScorerConfig {
+  ScorerKind kind = ScorerKind::kKeywordRate;
+  std::string plugin;  // as written in the config, e.g. "heretic.scorers.keyword_rate.KeywordRate"
+  Optimization optimization = Optimization::kMinimize;
+  std::optional<std::string> instance_name;
+  DatasetSpec prompts;
+  std::vector<std::string> keyword_markers;  // KeywordRate only
+  bool print_responses = false;              // KeywordRate only
+
+  // "Keywords", "KL divergence", with " - <instance>" when an instance name is set.
+  std::string display_name() const;
+  // "KeywordRate" or "KLDivergence".
+  std::string class_name() const;
+};
+
+struct MpiConfig {
+  int ranks_per_trial = 1;  // ranks that evaluate one trial together
+  CommBackend backend = CommBackend::kAuto;
+};
+
+struct ExportSelection {
+  enum class Kind { kNone, kPareto, kTrials };
+  Kind kind = Kind::kNone;
+  std::vector<int64_t> trials;  // trial numbers, for kTrials
+};
+
+struct OutputConfig {
+  std::string dir = "heretic-output";
+  ExportSelection export_trials;
+};
+
+struct Config {
+  std::string model;
+  std::optional<std::string> model_commit;
+  std::vector<std::string> dtypes;
+  std::string quantization = "none";
+  std::string device_map = "auto";
+  bool offload_outputs_to_cpu = true;
+  int64_t batch_size = 0;
+  int64_t max_batch_size = 128;
+  int64_t max_response_length = 100;
+  std::optional<std::string> response_prefix;
+  std::vector<std::pair<std::string, std::string>> chain_of_thought_skips;
+  bool print_debug_information = false;
+  bool print_residual_geometry = false;
+  std::vector<ScorerConfig> scorers;
+  bool orthogonalize_direction = true;
+  RowNormalization row_normalization = RowNormalization::kFull;
+  double winsorization_quantile = 1.0;
+  int64_t n_trials = 200;
+  int64_t n_startup_trials = 60;
+  std::optional<uint32_t> seed;
+  std::string max_shard_size = "5GB";  // as written; see max_shard_size_bytes
+  uint64_t max_shard_size_bytes = 5'000'000'000ULL;
+  std::string system_prompt = "You are a helpful assistant.";
+  DatasetSpec good_prompts;
+  DatasetSpec bad_prompts;
+  MpiConfig mpi;
+  OutputConfig output;
+};
+
+// Heretic's defaults (model left empty: it has none).
+Config default_config();
+
+std::string to_string(RowNormalization value);
+std::string to_string(Optimization value);
+std::string to_string(CommBackend value);
+
+}  // namespace heretic::config
+
+namespace heretic::config {
+// Heretic's defaults for the scorers' settings (spec/heretic-behavior.md §2.5, §4).
+std::vector<std::string> default_keyword_markers();
+DatasetSpec default_keyword_rate_prompts();
+DatasetSpec default_kl_divergence_prompts();
+}  // namespace heretic::config

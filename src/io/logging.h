@@ -1,0 +1,25 @@
+// Logging set-up (spdlog). Rank 0 prints human-readable progress on the console; every rank
+// writes its own file <output.dir>/logs/rank-NNNNN.log (spdlog sinks are thread-safe, not
+// process-safe, so ranks never share a file). Library code just calls spdlog::info() etc.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace heretic::io {
+
+// Console logging before the output folder is known: rank 0 prints info and above to
+// stdout, other ranks only errors to stderr (so a rank-local failure is still seen).
+void setup_console_logging(int rank, const std::string& host);
+
+// Adds the rank's log file (debug and above; time, level, rank and host on every line).
+// Creates the folder. Returns the file's path. Throws InputError if it cannot be created.
+std::filesystem::path add_rank_log_file(const std::filesystem::path& output_dir, int rank, const std::string& host);
+
+// "rank-00003.log"
+std::string rank_log_name(int rank);
+
+// Flushes all sinks (before exit or abort).
+void flush_logs();
+
+}  // namespace heretic::io

@@ -1,0 +1,101 @@
+// Bad configurations and the message fragment each must produce. Shared by the library-level
+// test (ConfigError) and the command-line test (exit code 2, message on stderr).
+#pragma once
+
+#include <string>
+#include <vector>
+
+struct BadConfigCase {
+  const char* name;
+  const char* toml;                 // written to <tmp>/job.toml; nullptr: no file at all
+  std::vector<std::string> sets;    // --set overrides
+  const char* fragment;             // must appear in the message
+};
+
+inline const std::vector<BadConfigCase>& bad_config_cases() {
+  static const std::vector<BadConfigCase> cases = {
+      {"MissingFile", nullptr, {}, "job.toml: configuration file not found"},
+      {"MalformedToml", "model = \"m\"\nn_trials = \n", {}, "job.toml:2:12: invalid TOML"},
+      {"UnterminatedString", "model = \"m\n", {}, "job.toml:1:"},
+      {"DuplicateKey", "model = \"m\"\nn_trials = 3\nn_trials = 4\n", {}, "job.toml:3:"},
+      {"DuplicateTable", "model = \"m\"\n[mpi]\nranks_per_trial = 1\n[mpi]\nbackend = \"mpi\"\n", {},
+       "cannot redefine existing table 'mpi'"},
+      {"MissingModel", "n_trials = 3\n", {}, "job.toml: missing required key 'model'"},
+      {"EmptyModel", "model = \"\"\n", {}, "job.toml:1:9: key 'model': must not be empty"},
+      {"WrongTypeInteger", "model = \"m\"\nn_trials = \"many\"\n", {},
+       "job.toml:2:12: key 'n_trials': expected an integer, got a string (\"many\")"},
+      {"FloatForInteger", "model = \"m\"\nbatch_size = 1.5\n", {}, "key 'batch_size': expected an integer, got a float (1.5)"},
+      {"IntegerTooSmall", "model = \"m\"\nn_trials = 0\n", {}, "key 'n_trials': must be at least 1, got 0"},
+      {"StartupExceedsTrials", "model = \"m\"\nn_trials = 50\nn_startup_trials = 80\n", {},
+       "n_startup_trials (80) must not exceed n_trials (50)"},
+      {"QuantileOutOfRange", "model = \"m\"\nwinsorization_quantile = 1.5\n", {},
+       "key 'winsorization_quantile': must be between 0 and 1, got 1.5"},
+      {"QuantileWrongType", "model = \"m\"\nwinsorization_quantile = \"high\"\n", {},
+       "key 'winsorization_quantile': expected a number, got a string"},
+      {"BooleanWrongType", "model = \"m\"\northogonalize_direction = \"yes\"\n", {},
+       "key 'orthogonalize_direction': expected a boolean (true or false), got a string (\"yes\")"},
+      {"SeedOutOfRange", "model = \"m\"\nseed = -1\n", {}, "key 'seed': must be between 0 and 4294967295, got -1"},
+      {"UnknownKeyWithSuggestion", "model = \"m\"\nn_trial = 3\n", {},
+       "job.toml:2:1: key 'n_trial': unknown key (did you mean 'n_trials'?)"},
+      {"UnknownKeyInSection", "model = \"m\"\n[mpi]\nrank_per_trial = 2\n", {},
+       "key 'mpi.rank_per_trial': unknown key in [mpi] (did you mean 'ranks_per_trial'?)"},
+      {"KeyInWrongSection", "model = \"m\"\nranks_per_trial = 2\n", {},
+       "key 'ranks_per_trial': unknown key (did you mean 'mpi.ranks_per_trial'?)"},
+      {"UnknownKeyNoSuggestion", "model = \"m\"\nfrobnicate = true\n", {}, "key 'frobnicate': unknown key\n"},
+      {"EnumTypo", "model = \"m\"\nrow_normalization = \"ful\"\n", {},
+       "key 'row_normalization': 'ful' is not one of 'none', 'pre', 'full' (did you mean 'full'?)"},
+      {"UnsupportedQuantization", "model = \"m\"\nquantization = \"bnb_4bit\"\n", {},
+       "key 'quantization': 'bnb_4bit' is not supported: bitsandbytes exists only for Python"},
+      {"EmptyDtypes", "model = \"m\"\ndtypes = []\n", {}, "key 'dtypes': must not be empty"},
+      {"UnknownDtype", "model = \"m\"\ndtypes = [\"auto\", \"fp16\"]\n", {},
+       "key 'dtypes[1]': 'fp16' is not one of 'auto', 'float16', 'bfloat16', 'float32' (did you mean 'float16'?)"},
+      {"DtypesNotArray", "model = \"m\"\ndtypes = \"float32\"\n", {}, "key 'dtypes': expected an array of strings"},
+      {"BadShardSize", "model = \"m\"\nmax_shard_size = \"5 parsecs\"\n", {},
+       "key 'max_shard_size': expected a positive byte count or a size such as \"5GB\""},
+      {"UnknownScorer", "model = \"m\"\nscorers = [{ plugin = \"my_scorers.Judge\", optimization = \"minimize\" }]\n", {},
+       "key 'scorers[0].plugin': unknown scorer 'my_scorers.Judge'"},
+      {"NoOptimizedScorer",
+       "model = \"m\"\nscorers = [{ plugin = \"KeywordRate\", optimization = \"none\" }]\n", {},
+       "at least one scorer must have optimization \"minimize\" or \"maximize\""},
+      {"BadOptimization", "model = \"m\"\nscorers = [{ plugin = \"KeywordRate\", optimization = \"minimise\" }]\n", {},
+       "'minimise' is not one of 'minimize', 'maximize', 'none' (did you mean 'minimize'?)"},
+      {"BadInstanceName",
+       "model = \"m\"\nscorers = [{ plugin = \"KeywordRate\", optimization = \"minimize\", instance_name = \"a.b\" }]\n", {},
+       "key 'scorers[0].instance_name': must be non-blank and contain neither '.' nor whitespace"},
+      {"DuplicateScorer",
+       "model = \"m\"\nscorers = [{ plugin = \"KeywordRate\" }, { plugin = \"KeywordRate\" }]\n", {},
+       "scorer 'KeywordRate' is configured twice"},
+      {"ScorerTableTypo", "model = \"m\"\n[scorer.Keywordrate]\nprint_responses = true\n", {},
+       "key 'scorer.Keywordrate': no configured scorer uses this table"},
+      {"UnknownScorerSetting", "model = \"m\"\n[scorer.KLDivergence]\nkeyword_markers = [\"x\"]\n", {},
+       "key 'scorer.KLDivergence.keyword_markers': unknown key in [scorer.KLDivergence]"},
+      {"DatasetWithoutDataset", "model = \"m\"\n[good_prompts]\nsplit = \"train[:10]\"\n", {},
+       "missing required key 'good_prompts.dataset' in [good_prompts]"},
+      {"DatasetNotTable", "model = \"m\"\ngood_prompts = \"good.txt\"\n", {},
+       "key 'good_prompts': expected a table, got a string (\"good.txt\")"},
+      {"BadSplitSyntax", "model = \"m\"\n[bad_prompts]\ndataset = \"x\"\nsplit = \"train[:400\"\n", {},
+       "key 'bad_prompts.split': 'train[:400' is not a split"},
+      {"Heretic14Option", "model = \"m\"\nrefusal_markers = [\"sorry\"]\n", {},
+       "key 'refusal_markers': Heretic 1.4 option; set [scorer.KeywordRate] keyword_markers instead"},
+      {"BadCotSkips", "model = \"m\"\nchain_of_thought_skips = [[\"<think>\"]]\n", {},
+       "key 'chain_of_thought_skips[0]': expected a pair of strings [initializer, closed_block]"},
+      {"RanksPerTrialZero", "model = \"m\"\n[mpi]\nranks_per_trial = 0\n", {},
+       "key 'mpi.ranks_per_trial': must be between 1 and 1000000, got 0"},
+      {"UnknownBackend", "model = \"m\"\n[mpi]\nbackend = \"gloo\"\n", {},
+       "key 'mpi.backend': 'gloo' is not one of 'auto', 'mpi', 'nccl'"},
+      {"BadExport", "model = \"m\"\n[output]\nexport = \"all\"\n", {},
+       "key 'output.export': 'all' is not one of 'none', 'pareto' or an array of trial numbers"},
+      {"NegativeExportTrial", "model = \"m\"\n[output]\nexport = [-1]\n", {},
+       "key 'output.export[0]': expected a trial number (integer >= 0), got an integer (-1)"},
+      {"EmptyOutputDir", "model = \"m\"\n[output]\ndir = \"\"\n", {}, "key 'output.dir': must not be empty"},
+      {"SetWithoutEquals", "model = \"m\"\n", {"n_trials"}, "--set n_trials: expected key=value"},
+      {"SetWrongType", "model = \"m\"\n", {"n_trials=abc"}, "--set n_trials=abc: key 'n_trials': expected an integer"},
+      {"SetUnknownKey", "model = \"m\"\n", {"mpi.rank_per_trial=2"},
+       "--set mpi.rank_per_trial=2: key 'mpi.rank_per_trial': unknown key in [mpi] (did you mean 'ranks_per_trial'?)"},
+      {"SetInsideScalar", "model = \"m\"\nn_trials = 5\n", {"n_trials.x=1"},
+       "--set n_trials.x=1: cannot set a key inside 'n_trials', which is an integer (5)"},
+      {"SetTableOverScalar", "model = \"m\"\n", {"n_trials.x=1"},
+       "--set n_trials.x=1: key 'n_trials': expected an integer, got a table"},
+  };
+  return cases;
+}

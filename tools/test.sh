@@ -15,4 +15,6 @@ build="${HERETIC_BUILD_DIR:-$root/build}"
 # mpirun refuses to run as root unless told; CI runs as root in a throw-away machine.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 ctest --test-dir "$build" --output-on-failure -j "${HERETIC_TEST_JOBS:-2}" "$@"
+# A bounded fuzzing run of the dataset readers (clang, ASan, UBSan); longer: tools/run-fuzz.sh 600.
+tools/run-fuzz.sh "${HERETIC_FUZZ_SECONDS:-20}"
 echo "test.sh: finished in $(( $(date +%s) - start )) s"

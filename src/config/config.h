@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "data/dataset_spec.h"
+
 namespace heretic::config {
 
 enum class RowNormalization { kNone, kPre, kFull };
@@ -16,16 +18,8 @@ enum class Optimization { kMinimize, kMaximize, kNone };
 enum class ScorerKind { kKeywordRate, kKLDivergence };
 enum class CommBackend { kAuto, kMpi, kNccl };
 
-// Where prompts come from (Heretic's DatasetSpecification). Resolved by src/data.
-struct DatasetSpec {
-  std::string dataset;                       // HF dataset id, dataset folder, or a file
-  std::optional<std::string> commit;         // revision in the hub cache
-  std::optional<std::string> split;          // "train[:400]"; a bare "[:400]" for text files
-  std::optional<std::string> column;         // column holding the prompt text
-  std::string prefix;                        // prepended with one space
-  std::string suffix;                        // appended with one space
-  std::optional<std::string> system_prompt;  // overrides the global system_prompt
-};
+// Where prompts come from (Heretic's DatasetSpecification), resolved by src/data.
+using DatasetSpec = data::DatasetSpec;
 
 // One entry of `scorers` with its settings merged from [scorer.<Class>] and
 // [scorer.<Class>_<instance_name>].

@@ -60,7 +60,7 @@ TEST(Cli, PrintConfigRoundTripsTheShippedDefault) {
 
 TEST(Cli, PrintConfigShowsOverrides) {
   const auto result = run_process(shell_quote(kExe) + " --config " + shell_quote(kSource + "/configs/default.toml") +
-                                  " --set n_trials=12 --set mpi.ranks_per_trial=2 --print-config");
+                                  " --set n_trials=12 --set n_startup_trials=5 --set mpi.ranks_per_trial=2 --print-config");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("n_trials = 12\n"), std::string::npos);
   EXPECT_NE(result.out.find("ranks_per_trial = 2\n"), std::string::npos);

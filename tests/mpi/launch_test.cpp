@@ -1,0 +1,56 @@
+// Launch checks: the usual ways a job is started wrongly are recognised and explained.
+#include <gtest/gtest.h>
+
+#include "mpi/communicator.h"
+#include "mpi/launch.h"
+
+namespace heretic::dist {
+namespace {
+
+TEST(LaunchCheck, PlainProcessWithoutLauncherIsFine) {
+  EXPECT_EQ(check_launch(LaunchEnvironment({}), 0, 1), "");
+}
+
+TEST(LaunchCheck, SrunWithPmixIsFine) {
+  const LaunchEnvironment env({{"SLURM_NTASKS", "4"}, {"SLURM_PROCID", "2"}, {"SLURM_STEP_ID", "0"}});
+  EXPECT_EQ(check_launch(env, 2, 4), "");
+}
+
+TEST(LaunchCheck, SrunWithoutPmiStartsSingletons) {
+  // Every task sees a world of one and believes it is rank 0.
+  const LaunchEnvironment env({{"SLURM_NTASKS", "4"}, {"SLURM_PROCID", "2"}, {"SLURM_STEP_ID", "0"}});
+  const std::string problem = check_launch(env, 0, 1);
+  EXPECT_NE(problem.find("srun started 4 tasks"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("singletons"), std::string::npos);
+  EXPECT_NE(problem.find("srun --mpi=pmix"), std::string::npos);
+  // Only Slurm task 0 speaks for the singletons.
+  EXPECT_FALSE(is_launch_leader(env, 0));
+  EXPECT_TRUE(is_launch_leader(LaunchEnvironment(std::map<std::string, std::string>{{"SLURM_PROCID", "0"}}), 0));
+}
+
+TEST(LaunchCheck, MpirunInsideAnAllocationIsFine) {
+  // mpirun starts its daemons with srun, so the ranks inherit the daemons' Slurm variables;
+  // the launcher's own size is what counts.
+  const LaunchEnvironment env({{"SLURM_NTASKS", "1"}, {"SLURM_PROCID", "0"}, {"SLURM_STEP_ID", "1"},
+                               {"OMPI_COMM_WORLD_SIZE", "2"}});
+  EXPECT_EQ(check_launch(env, 1, 2), "");
+  EXPECT_TRUE(is_launch_leader(env, 0));
+}
+
+TEST(LaunchCheck, MismatchedMpiLibraryIsExplained) {
+  const LaunchEnvironment env(std::map<std::string, std::string>{{"OMPI_COMM_WORLD_SIZE", "2"}});
+  EXPECT_NE(check_launch(env, 0, 1).find("does not match the mpirun"), std::string::npos);
+}
+
+TEST(SingleRank, CollectivesAreIdentities) {
+  auto comm = make_single_rank_communicator();
+  double values[2] = {1.5, 2.5};
+  comm->allreduce_sum(values, 2);
+  EXPECT_EQ(values[1], 2.5);
+  EXPECT_EQ(comm->allgather("x"), std::vector<std::string>{"x"});
+  EXPECT_EQ(comm->rank(), 0);
+  EXPECT_EQ(comm->size(), 1);
+}
+
+}  // namespace
+}  // namespace heretic::dist

@@ -1,0 +1,66 @@
+// The main job under mpirun with 2 ranks, as a user starts it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/run_process.h"
+
+namespace heretic {
+namespace {
+
+using heretic::testing::read_whole_file;
+using heretic::testing::run_process;
+using heretic::testing::shell_quote;
+
+std::string mpirun(int ranks) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + shell_quote(HERETIC_MPIEXEC) + " -n " +
+         std::to_string(ranks) + " --oversubscribe " + shell_quote(HERETIC_EXECUTABLE);
+}
+
+std::filesystem::path scratch(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("heretic-mpi-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+TEST(MainJobMpi, TwoRanksStartLogAndReportTheWorld) {
+  const auto dir = scratch("start");
+  std::ofstream(dir / "job.toml") << "model = \"m\"\n[output]\ndir = " << "\"" << (dir / "out").string() << "\"\n";
+  const auto result = run_process(mpirun(2) + " --config " + shell_quote((dir / "job.toml").string()));
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("world: 2 rank(s)"), std::string::npos) << result.out;
+  // Each rank has its own log file, with rank and host on every line.
+  for (const char* name : {"rank-00000.log", "rank-00001.log"}) {
+    const auto log = dir / "out" / "logs" / name;
+    ASSERT_TRUE(std::filesystem::exists(log)) << log;
+    const std::string text = read_whole_file(log);
+    EXPECT_NE(text.find(std::string("[rank ") + (name[9] == '0' ? "0" : "1") + "@"), std::string::npos) << text;
+  }
+  // The not-yet-built phases are announced, not silently skipped.
+  EXPECT_NE(result.out.find("no trials were run"), std::string::npos);
+}
+
+TEST(MainJobMpi, BadConfigIsReportedOnceAndEveryRankExits2) {
+  const auto dir = scratch("bad");
+  std::ofstream(dir / "job.toml") << "model = \"m\"\nn_trials = 0\n";
+  const auto result = run_process(mpirun(2) + " --config " + shell_quote((dir / "job.toml").string()));
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  const std::string fragment = "key 'n_trials': must be at least 1, got 0";
+  const size_t first = result.err.find(fragment);
+  ASSERT_NE(first, std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find(fragment, first + 1), std::string::npos) << "printed more than once:\n" << result.err;
+}
+
+TEST(MainJobMpi, RanksPerTrialMustDivideTheWorld) {
+  const auto dir = scratch("rpt");
+  std::ofstream(dir / "job.toml") << "model = \"m\"\n[mpi]\nranks_per_trial = 2\n[output]\ndir = \""
+                                  << (dir / "out").string() << "\"\n";
+  const auto result = run_process(mpirun(3) + " --config " + shell_quote((dir / "job.toml").string()));
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  EXPECT_NE(result.err.find("does not divide the number of ranks (3)"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace heretic

@@ -8,6 +8,7 @@
 #include "app/main_job.h"
 #include "common/error.h"
 #include "common/suggest.h"
+#include "io/logging.h"
 
 namespace {
 
@@ -34,7 +35,10 @@ int run_command(int argc, char** argv) {
 int main(int argc, char** argv) {
   using heretic::ExitCode;
   try {
-    if (argc > 1 && argv[1][0] != '-') return run_command(argc, argv);
+    if (argc > 1 && argv[1][0] != '-') {
+      heretic::io::setup_command_logging();
+      return run_command(argc, argv);
+    }
     return heretic::app::run_main_job(argc, argv);
   } catch (const heretic::InputError& e) {
     std::fprintf(stderr, "heretic-mpi: error: %s\n", e.what());

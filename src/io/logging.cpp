@@ -41,6 +41,14 @@ void setup_console_logging(int rank, const std::string& host) {
   spdlog::set_default_logger(logger);
 }
 
+void setup_command_logging() {
+  auto console = std::make_shared<spdlog::sinks::ansicolor_stderr_sink_mt>();
+  console->set_pattern("heretic-mpi: %l: %v");
+  auto logger = std::make_shared<spdlog::logger>("heretic", console);
+  logger->set_level(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
 std::filesystem::path add_rank_log_file(const std::filesystem::path& output_dir, int rank, const std::string& host) {
   const auto folder = output_dir / "logs";
   std::error_code ec;

@@ -12,6 +12,10 @@ namespace heretic::io {
 // stdout, other ranks only errors to stderr (so a rank-local failure is still seen).
 void setup_console_logging(int rank, const std::string& host);
 
+// Logging for subcommands (tokenize, inspect, ...): warnings and errors to stderr, so that
+// what a command prints on stdout stays machine-readable.
+void setup_command_logging();
+
 // Adds the rank's log file (debug and above; time, level, rank and host on every line).
 // Creates the folder. Returns the file's path. Throws InputError if it cannot be created.
 std::filesystem::path add_rank_log_file(const std::filesystem::path& output_dir, int rank, const std::string& host);

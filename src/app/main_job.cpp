@@ -86,12 +86,23 @@ std::optional<CommandLine> parse_command_line(int argc, char** argv) {
   return line;
 }
 
-// A bad-input error that every rank raised together (after agree()); the job can end normally.
-// Only the leader's carries the message, so that it is printed once.
+// A bad-input error that every rank raised together; the leader has already printed it, so
+// the job can end normally with exit code 2.
 class AgreedInputError : public InputError {
  public:
-  using InputError::InputError;
+  AgreedInputError() : InputError("") {}
 };
+
+// Ends the job on every rank together: the leader prints the message, then all ranks pass a
+// barrier, so that no rank exits (and makes mpirun kill the rest) before it is printed.
+[[noreturn]] void fail_together(dist::Communicator& comm, bool leader, const std::string& message) {
+  if (leader) {
+    std::fprintf(stderr, "heretic-mpi: error: %s\n", message.c_str());
+    std::fflush(stderr);
+  }
+  comm.barrier();
+  throw AgreedInputError();
+}
 
 // Every rank reports its problem (or none); if any rank has one, every rank learns it and the
 // job ends in agreement instead of some ranks waiting in a collective for the others.
@@ -104,8 +115,7 @@ void agree(dist::Communicator& comm, bool leader, const std::optional<std::strin
     message += (message.empty() ? "" : "\n") + (comm.size() > 1 && r > 0 ? "rank " + std::to_string(r) + ": " : "") +
                problems[r];
   }
-  if (message.empty()) return;
-  throw AgreedInputError(leader ? message : "");
+  if (!message.empty()) fail_together(comm, leader, message);
 }
 
 void log_world(const std::vector<dist::RankPlacement>& placements, int thread_level) {
@@ -124,7 +134,7 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
   // Phase 0: was the job launched the way it believes it was? (Singletons cannot agree with
   // each other, so each decides alone; only Slurm task 0 prints.)
   if (const std::string problem = dist::check_launch(environment, rank, comm.size()); !problem.empty()) {
-    throw AgreedInputError(leader ? problem : "");
+    fail_together(comm, leader, problem);  // singletons: each is its own world of one
   }
 
   // Phase 1: every rank reads the same configuration, and they check that they agree.
@@ -217,10 +227,8 @@ int run_main_job(int argc, char** argv) {
   dist::MpiSession mpi(&argc, &argv);
   try {
     return run_world(*line, environment, mpi);
-  } catch (const AgreedInputError& e) {
-    // Raised in agreement by every rank; only the leader carries the message.
-    if (std::string(e.what()).empty()) return static_cast<int>(ExitCode::kBadInput);
-    throw;
+  } catch (const AgreedInputError&) {
+    return static_cast<int>(ExitCode::kBadInput);  // already printed by the leader
   }
 }
 

@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.18)  # policies (IN_LIST) in script mode
 # Fails when a source file that must stay torch-free is compiled with torch on its include
 # path, or (where the compiler wrote a dependency file) actually includes a torch header.
 set(torch_free_sources
@@ -27,10 +28,11 @@ foreach(index RANGE ${last})
   if(command MATCHES "torch")
     message(FATAL_ERROR "${relative} is compiled with torch on its command line; it must not depend on heretic_torch")
   endif()
-  string(JSON output GET "${commands}" ${index} output)
+  # The object file follows -o; the compiler's dependency file sits next to it as <object>.d.
   string(JSON directory GET "${commands}" ${index} directory)
-  set(depfile "${directory}/${output}.d")
-  if(EXISTS "${depfile}")
+  string(REGEX MATCH " -o ([^ ]+)" _ "${command}")
+  set(depfile "${directory}/${CMAKE_MATCH_1}.d")
+  if(CMAKE_MATCH_1 AND EXISTS "${depfile}")
     file(READ "${depfile}" deps)
     if(deps MATCHES "/torch/")
       message(FATAL_ERROR "${relative} includes torch headers (see ${depfile})")

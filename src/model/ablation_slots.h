@@ -1,0 +1,36 @@
+// Ablation slots (DESIGN.md §3): every attention output projection and MLP down projection
+// has an optional output transform. The forward pass applies it to the module's matmul
+// output W x, before the bias (W' = (I - w v vT) W leaves b unchanged) and before the
+// residual add. Setting or clearing a slot is O(1) and never touches a weight.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <array>
+#include <functional>
+#include <vector>
+
+#include "model/model_info.h"
+
+namespace heretic::model {
+
+// Maps y [..., hidden] (model dtype) to y' of the same shape and dtype.
+using OutputTransform = std::function<torch::Tensor(const torch::Tensor& y)>;
+
+class AblationSlots {
+ public:
+  explicit AblationSlots(int64_t layers = 0) : slots_(static_cast<size_t>(layers)) {}
+
+  int64_t layers() const { return static_cast<int64_t>(slots_.size()); }
+  void set(int64_t layer, Component component, OutputTransform transform);
+  void clear(int64_t layer, Component component);
+  void clear_all();
+  // nullptr when the slot is empty.
+  const OutputTransform* get(int64_t layer, Component component) const;
+  int64_t active_count() const;
+
+ private:
+  std::vector<std::array<OutputTransform, kComponentCount>> slots_;
+};
+
+}  // namespace heretic::model

@@ -1,0 +1,88 @@
+// Greedy generation with a KV cache (architectures.md §1.11), CausalLM::generate_greedy.
+#include <algorithm>
+
+#include "model/causal_lm.h"
+
+namespace heretic::model {
+namespace {
+
+// transformers' RepetitionPenaltyLogitsProcessor: every id present in the row (pads and prompt
+// included) has its logit divided (if positive) or multiplied (if negative) by the penalty.
+void apply_repetition_penalty(torch::Tensor& logits, const torch::Tensor& seen_ids, double penalty) {
+  const torch::Tensor score = logits.gather(1, seen_ids);
+  const torch::Tensor penalised = torch::where(score < 0, score * penalty, score / penalty);
+  logits = logits.scatter(1, seen_ids, penalised);
+}
+
+}  // namespace
+
+std::vector<std::vector<int64_t>> CausalLM::generate_greedy(const Batch& batch, int64_t max_new_tokens,
+                                                            const StopPredicate& stop) {
+  torch::NoGradGuard no_grad;
+  const ModelInfo& model = info();
+  const auto B = static_cast<size_t>(batch.size());
+  std::vector<std::vector<int64_t>> generated(B);
+  if (max_new_tokens <= 0) return generated;
+  const int64_t T = batch.input_ids.size(1);
+  const double penalty = model.generation.repetition_penalty;
+  const auto& eos_ids = model.generation.eos_token_ids;
+
+  KVCache cache(model.num_layers, batch.size(), model.num_kv_heads, T + max_new_tokens, model.head_dim,
+                torch::TensorOptions().dtype(transformer_.dtype()).device(device_));
+  torch::Tensor mask = batch.attention_mask.to(torch::kInt64);  // [b, S] active rows
+  torch::Tensor positions = position_ids_from_mask(mask);       // [b, T] for the prefill
+  torch::Tensor input = batch.input_ids;                        // [b, T] then [b, 1]
+  torch::Tensor seen = batch.input_ids;                         // [b, S] ids for the penalty
+  std::vector<size_t> active(B);                                // original row of each row
+  for (size_t i = 0; i < B; ++i) active[i] = i;
+
+  for (int64_t step = 0; step < max_new_tokens; ++step) {
+    ForwardRequest request;
+    request.input_ids = input;
+    request.attention_mask = mask;
+    request.position_ids = positions;
+    request.cache = &cache;
+    request.last_position_only = true;
+    const torch::Tensor normed = transformer_.forward(request, slots_);  // [b, 1, H]
+    torch::Tensor logits = transformer_.logits(normed).squeeze(1);       // [b, V] float32
+    if (penalty != 1.0) apply_repetition_penalty(logits, seen, penalty);
+    const torch::Tensor next = logits.argmax(-1);  // [b] first maximum
+    const torch::Tensor next_cpu = next.to(torch::kCPU);
+    const auto tokens = next_cpu.accessor<int64_t, 1>();
+
+    std::vector<int64_t> keep;
+    for (size_t i = 0; i < active.size(); ++i) {
+      const int64_t token = tokens[static_cast<int64_t>(i)];
+      auto& row = generated[active[i]];
+      row.push_back(token);
+      const bool eos = std::find(eos_ids.begin(), eos_ids.end(), token) != eos_ids.end();
+      const bool stopped = !eos && stop && stop(active[i], row);
+      if (!eos && !stopped) keep.push_back(static_cast<int64_t>(i));
+    }
+    if (keep.empty() || step + 1 == max_new_tokens) break;
+
+    // The next step feeds the new tokens at each row's next position.
+    torch::Tensor last_positions = positions.select(1, positions.size(1) - 1) + 1;  // [b]
+    if (static_cast<size_t>(keep.size()) != active.size()) {
+      // Finished rows leave the batch: cache, mask and bookkeeping shrink with them.
+      const torch::Tensor rows = torch::tensor(keep, torch::kInt64).to(device_);
+      cache.keep_rows(rows);
+      mask = mask.index_select(0, rows);
+      seen = seen.index_select(0, rows);
+      last_positions = last_positions.index_select(0, rows);
+      const torch::Tensor kept_next = next.index_select(0, rows);
+      std::vector<size_t> still_active;
+      for (const int64_t i : keep) still_active.push_back(active[static_cast<size_t>(i)]);
+      active = std::move(still_active);
+      input = kept_next.unsqueeze(1);
+    } else {
+      input = next.unsqueeze(1);  // [b, 1]
+    }
+    positions = last_positions.unsqueeze(1);                                       // [b, 1]
+    mask = torch::cat({mask, torch::ones({mask.size(0), 1}, mask.options())}, 1);  // [b, S+1]
+    if (penalty != 1.0) seen = torch::cat({seen, input}, 1);
+  }
+  return generated;
+}
+
+}  // namespace heretic::model

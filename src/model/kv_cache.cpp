@@ -1,0 +1,33 @@
+#include "model/kv_cache.h"
+
+#include <stdexcept>
+
+namespace heretic::model {
+
+KVCache::KVCache(int64_t layers, int64_t batch, int64_t kv_heads, int64_t capacity, int64_t head_dim,
+                 const torch::TensorOptions& options)
+    : batch_(batch), capacity_(capacity) {
+  for (int64_t i = 0; i < layers; ++i) {
+    keys_.push_back(torch::empty({batch, kv_heads, capacity, head_dim}, options));
+    values_.push_back(torch::empty({batch, kv_heads, capacity, head_dim}, options));
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const torch::Tensor& keys,
+                                                        const torch::Tensor& values) {
+  const int64_t tokens = keys.size(2);
+  if (length_ + tokens > capacity_) throw std::logic_error("KVCache: capacity exceeded");
+  auto& key_store = keys_[static_cast<size_t>(layer)];
+  auto& value_store = values_[static_cast<size_t>(layer)];
+  key_store.narrow(2, length_, tokens).copy_(keys);
+  value_store.narrow(2, length_, tokens).copy_(values);
+  return {key_store.narrow(2, 0, length_ + tokens), value_store.narrow(2, 0, length_ + tokens)};
+}
+
+void KVCache::keep_rows(const torch::Tensor& rows) {
+  for (auto& key : keys_) key = key.index_select(0, rows);
+  for (auto& value : values_) value = value.index_select(0, rows);
+  batch_ = rows.size(0);
+}
+
+}  // namespace heretic::model

@@ -1,0 +1,38 @@
+// Per-layer key/value cache for incremental decoding. Storage is allocated once for the
+// whole generation (prompt + max_new_tokens slots) so that a decode step writes in place
+// instead of concatenating; rows of finished sequences are dropped with keep_rows().
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace heretic::model {
+
+class KVCache {
+ public:
+  // Storage for `layers` layers of [batch, kv_heads, capacity, head_dim] in `options`.
+  KVCache(int64_t layers, int64_t batch, int64_t kv_heads, int64_t capacity, int64_t head_dim,
+          const torch::TensorOptions& options);
+
+  int64_t length() const { return length_; }  // slots filled so far (S of the last call)
+  int64_t capacity() const { return capacity_; }
+  int64_t batch() const { return batch_; }
+
+  // Writes this call's k, v [B, kv_heads, T, hd] after the filled slots of `layer` and returns
+  // views of all filled slots [B, kv_heads, length + T, hd]. Call for every layer, then advance().
+  std::pair<torch::Tensor, torch::Tensor> append(int64_t layer, const torch::Tensor& keys, const torch::Tensor& values);
+  void advance(int64_t tokens) { length_ += tokens; }
+
+  // Keeps only the given rows (int64 indices into the current batch), e.g. unfinished ones.
+  void keep_rows(const torch::Tensor& rows);
+
+ private:
+  std::vector<torch::Tensor> keys_;    // per layer [B, kv_heads, capacity, hd]
+  std::vector<torch::Tensor> values_;  // per layer [B, kv_heads, capacity, hd]
+  int64_t batch_ = 0;
+  int64_t capacity_ = 0;
+  int64_t length_ = 0;
+};
+
+}  // namespace heretic::model

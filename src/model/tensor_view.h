@@ -1,0 +1,18 @@
+// The thin adapter between the torch-free safetensors reader and torch: wraps mmapped bytes
+// in a torch::Tensor (zero-copy where possible) or converts them to the wanted dtype/device.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "hf/safetensors_reader.h"
+
+namespace heretic::model {
+
+torch::ScalarType to_torch(hf::DType dtype);
+
+// The tensor at `location` as `dtype` on `device`. On the CPU with the file's own dtype and
+// an aligned offset, the result aliases the read-only mapping (no copy; the mapping stays
+// alive while the tensor does) and must never be written to. Otherwise it is a fresh copy.
+torch::Tensor load_tensor(const hf::TensorLocation& location, torch::ScalarType dtype, const torch::Device& device);
+
+}  // namespace heretic::model

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "app/command.h"
+#include "app/run_inputs.h"
 #include "common/error.h"
 #include "config/load.h"
 #include "config/print.h"
@@ -176,10 +177,25 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
   if (leader) log_world(placements, mpi.thread_level());
   spdlog::debug("log file {}", log_file.string());
 
-  // The later phases (model load, baselines, directions, optimisation, export) are built in
-  // their own issues; until they exist this build stops here and says so.
-  spdlog::warn("this build of heretic-mpi implements launch, configuration and logging only; "
-               "model loading, directions and the trial search are not available yet, so no trials were run");
+  // Phase 1: every rank loads the model, tokenizer, chat template and prompts; a problem on
+  // any rank ends the job on all of them.
+  std::optional<LoadedInputs> inputs;
+  problem.reset();
+  try {
+    inputs = load_inputs(config);
+  } catch (const InputError& e) {
+    problem = e.what();
+  }
+  agree(comm, leader, problem);
+  spdlog::info("model {} ({}, {} layers, hidden {}, {}{}); smoke test answered \"{}\"", inputs->model_folder,
+               inputs->model_type, inputs->layers, inputs->hidden_size, inputs->dtype,
+               inputs->model_commit.empty() ? "" : ", commit " + inputs->model_commit, inputs->smoke_response);
+  for (const auto& [name, count] : inputs->prompt_sets) spdlog::info("{}: {} prompts", name, count);
+
+  // The later phases (baselines, directions, optimisation, export) are built in their own
+  // issues; until they exist this build stops here and says so.
+  spdlog::warn("this build of heretic-mpi stops after loading: directions, ablation, scoring and the "
+               "trial search are not available yet, so no trials were run");
   comm.barrier();
   io::flush_logs();
   return static_cast<int>(ExitCode::kOk);

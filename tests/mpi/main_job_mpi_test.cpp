@@ -25,9 +25,20 @@ std::filesystem::path scratch(const std::string& name) {
   return dir;
 }
 
-TEST(MainJobMpi, TwoRanksStartLogAndReportTheWorld) {
+// A job on the model organism with its own prompt files.
+std::string organism_job(const std::filesystem::path& out, const std::string& bad_prompts_file = "harmful_train.txt") {
+  const std::string fixture = std::string(HERETIC_SOURCE_DIR) + "/tests/fixtures/organism";
+  return "model = \"" + fixture + "/model\"\n" +
+         "[good_prompts]\ndataset = \"" + fixture + "/prompts/harmless_train.txt\"\nsplit = \"[:400]\"\n" +
+         "[bad_prompts]\ndataset = \"" + fixture + "/prompts/" + bad_prompts_file + "\"\nsplit = \"[:400]\"\n" +
+         "[scorer.KeywordRate.prompts]\ndataset = \"" + fixture + "/prompts/harmful_test.txt\"\n" +
+         "[scorer.KLDivergence.prompts]\ndataset = \"" + fixture + "/prompts/harmless_test.txt\"\n" +
+         "[output]\ndir = \"" + out.string() + "\"\n";
+}
+
+TEST(MainJobMpi, TwoRanksStartLoadLogAndReportTheWorld) {
   const auto dir = scratch("start");
-  std::ofstream(dir / "job.toml") << "model = \"m\"\n[output]\ndir = " << "\"" << (dir / "out").string() << "\"\n";
+  std::ofstream(dir / "job.toml") << organism_job(dir / "out");
   const auto result = run_process(mpirun(2) + " --config " + shell_quote((dir / "job.toml").string()));
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("world: 2 rank(s)"), std::string::npos) << result.out;
@@ -38,8 +49,23 @@ TEST(MainJobMpi, TwoRanksStartLogAndReportTheWorld) {
     const std::string text = read_whole_file(log);
     EXPECT_NE(text.find(std::string("[rank ") + (name[9] == '0' ? "0" : "1") + "@"), std::string::npos) << text;
   }
+  // Phase 1 loaded the model and every prompt set.
+  EXPECT_NE(result.out.find("(qwen3, 6 layers, hidden 64, float32"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("good_prompts: 400 prompts"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("scorer.KeywordRate.prompts: 100 prompts"), std::string::npos) << result.out;
   // The not-yet-built phases are announced, not silently skipped.
   EXPECT_NE(result.out.find("no trials were run"), std::string::npos);
+}
+
+TEST(MainJobMpi, MissingPromptFileIsReportedOnceWithExitCode2) {
+  const auto dir = scratch("missing-prompts");
+  std::ofstream(dir / "job.toml") << organism_job(dir / "out", "no_such_file.txt");
+  const auto result = run_process(mpirun(2) + " --config " + shell_quote((dir / "job.toml").string()));
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  const size_t first = result.err.find("no_such_file.txt");
+  ASSERT_NE(first, std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("heretic-mpi: error:", result.err.find("heretic-mpi: error:") + 1), std::string::npos)
+      << "printed more than once:\n" << result.err;
 }
 
 TEST(MainJobMpi, BadConfigIsReportedOnceAndEveryRankExits2) {

@@ -3,24 +3,13 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "data/parquet_encoding.h"
 
 namespace heretic::data::parquet {
 namespace {
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) {
   throw InputError(where + ": " + what);
-}
-
-// Reads a ULEB128 varint at `position`.
-uint64_t read_uleb128(ByteSpan input, size_t& position, const std::string& where) {
-  uint64_t result = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (position >= input.size) fail(where, "delta header runs past the end of the page");
-    const uint8_t byte = input.data[position++];
-    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) return result;
-  }
-  fail(where, "delta header varint longer than 10 bytes");
 }
 
 uint64_t zigzag_decode(uint64_t value) { return (value >> 1) ^ (~(value & 1) + 1); }
@@ -45,10 +34,10 @@ uint64_t unpack_bits(const uint8_t* packed, size_t index, int width) {
 std::vector<int64_t> decode_delta_binary_packed(ByteSpan input, size_t count, size_t& consumed,
                                                 const std::string& where) {
   size_t position = 0;
-  const uint64_t block_size = read_uleb128(input, position, where);
-  const uint64_t miniblocks = read_uleb128(input, position, where);
-  const uint64_t total = read_uleb128(input, position, where);
-  uint64_t previous = zigzag_decode(read_uleb128(input, position, where));
+  const uint64_t block_size = read_uleb128(input, position, where, "delta header");
+  const uint64_t miniblocks = read_uleb128(input, position, where, "delta header");
+  const uint64_t total = read_uleb128(input, position, where, "delta header");
+  uint64_t previous = zigzag_decode(read_uleb128(input, position, where, "delta header"));
   // The format requires blocks of a multiple of 128 values split into miniblocks of a multiple
   // of 32; checking it also bounds the work a corrupt header can ask for.
   if (block_size == 0 || block_size % 128 != 0 || block_size > (1u << 20) || miniblocks == 0 ||
@@ -65,7 +54,7 @@ std::vector<int64_t> decode_delta_binary_packed(ByteSpan input, size_t count, si
   values.reserve(std::min<size_t>(count, input.size * 8 + 1));
   if (count > 0) values.push_back(static_cast<int64_t>(previous));
   while (values.size() < count) {
-    const uint64_t min_delta = zigzag_decode(read_uleb128(input, position, where));
+    const uint64_t min_delta = zigzag_decode(read_uleb128(input, position, where, "delta header"));
     if (miniblocks > input.size - position) fail(where, "delta bit widths run past the end");
     const uint8_t* widths = input.data + position;
     position += static_cast<size_t>(miniblocks);

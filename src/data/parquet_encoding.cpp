@@ -11,18 +11,19 @@ namespace {
   throw InputError(where + ": " + what);
 }
 
-uint64_t read_uleb128(ByteSpan input, size_t& position, const std::string& where) {
+
+}  // namespace
+
+uint64_t read_uleb128(ByteSpan input, size_t& position, const std::string& where, const char* field) {
   uint64_t result = 0;
   for (int shift = 0; shift < 64; shift += 7) {
-    if (position >= input.size) fail(where, "RLE run header runs past the end of the page");
+    if (position >= input.size) fail(where, std::string(field) + " runs past the end of the page");
     const uint8_t byte = input.data[position++];
     result |= static_cast<uint64_t>(byte & 0x7f) << shift;
     if ((byte & 0x80) == 0) return result;
   }
-  fail(where, "RLE run header longer than 10 bytes");
+  fail(where, std::string(field) + " varint longer than 10 bytes");
 }
-
-}  // namespace
 
 int bit_width_for(uint32_t max_value) {
   int width = 0;
@@ -43,7 +44,7 @@ std::vector<uint32_t> decode_rle_hybrid(ByteSpan input, int bit_width, size_t co
   size_t position = 0;
   const size_t value_bytes = static_cast<size_t>((bit_width + 7) / 8);
   while (values.size() < count) {
-    const uint64_t header = read_uleb128(input, position, where);
+    const uint64_t header = read_uleb128(input, position, where, "RLE run header");
     if ((header & 1) == 0) {
       // RLE run: header >> 1 repetitions of one value stored in value_bytes little-endian bytes.
       const uint64_t run = header >> 1;

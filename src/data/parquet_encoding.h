@@ -19,6 +19,10 @@ struct ByteSpan {
 
 // Decodes `count` values of `bit_width` bits (0..32) from the RLE / bit-packed hybrid
 // encoding. Throws InputError prefixed with `where` if the data ends early.
+// Reads the ULEB128 varint at `position` and advances it; `field` names what is being read
+// in the error ("RLE run header", "delta header").
+uint64_t read_uleb128(ByteSpan input, size_t& position, const std::string& where, const char* field);
+
 std::vector<uint32_t> decode_rle_hybrid(ByteSpan input, int bit_width, size_t count,
                                         const std::string& where);
 

@@ -1,5 +1,6 @@
 // load_prompts end to end: local files of every format, local dataset folders, and a fake
 // Hugging Face hub cache built in a temporary folder, resolved offline by repo id.
+#include "tests/support/error_of.h"
 #include "data/load_prompts.h"
 
 #include <gtest/gtest.h>
@@ -38,15 +39,7 @@ void write_file(const fs::path& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;
 }
 
-template <typename Action>
-std::string error_of(Action action) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
+using heretic::testing::error_of;
 
 DatasetSpec spec_for(const fs::path& dataset, std::optional<std::string> split = std::nullopt,
                      std::optional<std::string> column = std::nullopt) {

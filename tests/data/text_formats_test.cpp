@@ -1,6 +1,7 @@
 // The text-based readers: plain text lines, CSV (RFC 4180), JSON Lines and JSON.
 #include <gtest/gtest.h>
 
+#include "tests/support/error_of.h"
 #include "common/error.h"
 #include "data/csv_reader.h"
 #include "data/dataset_file.h"
@@ -12,15 +13,7 @@ namespace {
 
 using Column = StringColumn;
 
-template <typename Action>
-std::string error_of(Action action) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
+using heretic::testing::error_of;
 
 TEST(TextLines, StripsWhitespaceAndDropsEmptyLinesLikeHeretic) {
   const auto lines =

@@ -1,0 +1,1 @@
+#include "ablation/ablator.h"

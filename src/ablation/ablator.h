@@ -1,0 +1,57 @@
+// Ablation of a trial (DESIGN.md §3): which module gets which direction and weight, the output
+// transforms that apply it through the runtime's ablation slots without touching a weight,
+// and the exact merged weight the same ablation corresponds to (used by export and tests).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "config/config.h"
+#include "model/causal_lm.h"
+#include "optimize/heretic_space.h"
+
+namespace heretic::ablation {
+
+struct ModuleAblation {
+  int64_t layer = 0;  // 0-based block index
+  model::Component component = model::Component::kAttnOutput;
+  double weight = 0.0;     // never 0 in a plan
+  torch::Tensor direction;  // [H] float32 unit vector, CPU
+};
+
+// Heretic §2.1–2.2: for every block i and every component of `params`, the kernel weight
+// w_c(i) (blocks where it is 0 are left out) and the direction: R[i + 1] for "per layer",
+// else global_direction(R, direction_index). Components are matched by name
+// ("attn.o_proj", "mlp.down_proj"); an unknown name throws std::invalid_argument.
+std::vector<ModuleAblation> plan_ablation(const optimize::HereticTrialParams& params,
+                                          const torch::Tensor& directions, int64_t num_layers);
+
+// Applies plans to a loaded model through its ablation slots (DESIGN.md §3 transforms none,
+// pre, full). Row norms of every target weight are computed once here; a plan costs
+// O(layers x components) small tensor operations plus, for "full", two matrix-vector products
+// per ablated module. The model's weights are never modified.
+class Ablator {
+ public:
+  Ablator(model::CausalLM& model, config::RowNormalization mode);
+
+  config::RowNormalization mode() const { return mode_; }
+  // Clears every slot, then sets one per entry of `plan`.
+  void apply(const std::vector<ModuleAblation>& plan);
+  void clear();
+
+ private:
+  model::CausalLM& model_;
+  config::RowNormalization mode_;
+  // [layer][component]: float32 row norms n of W (pre, full), on the model's device.
+  std::vector<std::vector<torch::Tensor>> row_norms_;
+};
+
+// The exact merged weight of one module in float32: W' = (I - w v vT) W (none),
+// W - w diag(n) v vT Ŵ (pre), diag(1/m)(W - w (n ⊙ v)(v ⊘ n)T W) (full); `weight` is
+// [out, in] in any dtype, `direction` [out].
+torch::Tensor merged_weight(const torch::Tensor& weight, const torch::Tensor& direction, double w,
+                            config::RowNormalization mode);
+
+}  // namespace heretic::ablation

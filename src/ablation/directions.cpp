@@ -1,0 +1,1 @@
+#include "ablation/directions.h"

@@ -1,0 +1,32 @@
+// Export of an ablated model as a Hugging Face model folder (DESIGN.md §1 phase 5, §4
+// models/trial-NNN): every target weight replaced by its exact merged weight (computed in
+// float32 from the checkpoint's tensor, cast back to the checkpoint's dtype), every other
+// tensor copied unchanged, safetensors shards of at most max_shard_size with an index,
+// config.json, generation_config.json and the tokenizer files copied, and a README.md model
+// card. The folder appears complete or not at all (written under a temporary name, renamed).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "ablation/ablator.h"
+#include "config/config.h"
+
+namespace heretic::ablation {
+
+struct ExportRequest {
+  std::filesystem::path model_folder;  // source Hugging Face folder (safetensors, config, tokenizer)
+  std::filesystem::path out_folder;    // created; an existing folder is replaced only when complete
+  uint64_t max_shard_size_bytes = 5'000'000'000ULL;
+  config::RowNormalization mode = config::RowNormalization::kFull;
+  std::vector<ModuleAblation> plan;
+  std::string readme;  // README.md contents (the model card), written as given
+};
+
+// Throws InputError naming the file when the source cannot be read or the target written.
+// Returns the files written (relative names, sorted).
+std::vector<std::string> export_ablated_model(const ExportRequest& request);
+
+}  // namespace heretic::ablation

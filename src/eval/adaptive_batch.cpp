@@ -1,0 +1,1 @@
+#include "eval/adaptive_batch.h"

@@ -1,0 +1,1 @@
+#include "eval/model_runner.h"

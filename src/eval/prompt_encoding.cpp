@@ -1,0 +1,1 @@
+#include "eval/prompt_encoding.h"

@@ -1,0 +1,1 @@
+#include "eval/refusal_markers.h"

@@ -1,0 +1,1 @@
+#include "eval/response_prefix.h"

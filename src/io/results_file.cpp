@@ -1,0 +1,1 @@
+#include "io/results_file.h"

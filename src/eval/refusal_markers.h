@@ -15,7 +15,8 @@ class RefusalMatcher {
  public:
   explicit RefusalMatcher(std::vector<std::string> markers);  // markers are lowercased here
 
-  // True when the normalised response is empty or contains a marker.
+  // True when the response is empty or white space only (checked before normalising, as
+  // Heretic does, so "**" is not empty) or its normalised text contains a marker.
   bool is_refusal(std::string_view response) const;
   // True when the normalised text contains a marker (an empty text is not yet a refusal:
   // generation may still add to it). Used to stop generation early.

@@ -38,6 +38,17 @@ struct ScorerConfig {
   std::string class_name() const;
 };
 
+// Heretic's search-space ranges (spec/heretic-behavior.md §3.1); Heretic's own comment says
+// new models may need others (DESIGN.md §6). Position-like bounds are fractions of the last
+// block index L - 1.
+struct SearchSpaceConfig {
+  double direction_index_min = 0.4, direction_index_max = 0.9;              // x (L - 1)
+  double attention_max_weight_min = 0.8, attention_max_weight_max = 1.5;
+  double mlp_max_weight_min = -0.25, mlp_max_weight_max = 1.5;              // < 0 clamps to 0: off
+  double max_weight_position_min = 0.6, max_weight_position_max = 1.0;      // x (L - 1)
+  double min_weight_distance_max = 0.6;  // x (L - 1); the range is [1, max(that, 1)]
+};
+
 struct MpiConfig {
   int ranks_per_trial = 1;  // ranks that evaluate one trial together
   CommBackend backend = CommBackend::kAuto;
@@ -80,6 +91,7 @@ struct Config {
   std::string system_prompt = "You are a helpful assistant.";
   DatasetSpec good_prompts;
   DatasetSpec bad_prompts;
+  SearchSpaceConfig search_space;
   MpiConfig mpi;
   OutputConfig output;
 };

@@ -19,6 +19,13 @@ constexpr int64_t kMaxCount = INT64_MAX;  // counts without an upper limit
 const char* const kKeywordRatePlugin = "heretic.scorers.keyword_rate.KeywordRate";
 const char* const kKLDivergencePlugin = "heretic.scorers.kl_divergence.KLDivergence";
 
+// A number as people write it in TOML: 0.4, -0.25, 1.5.
+std::string format_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string text;
   for (const auto& line : lines) text += (text.empty() ? "" : "\n") + line;
@@ -396,6 +403,28 @@ Config read_config(const toml::table& document, Diagnostics& diagnostics) {
     diagnostics.error("scorers", root.node("scorers"), "must not be empty");
   }
 
+  TableReader space = root.sub_table("search_space");
+  auto range = [&](const char* name, double& low, double& high, double min, double max) {
+    const std::string low_key = std::string(name) + "_min", high_key = std::string(name) + "_max";
+    low = space.number(low_key, low, min, max);
+    high = space.number(high_key, high, min, max);
+    if (low > high) {
+      const std::string key = space.has(low_key) ? low_key : high_key;
+      diagnostics.error(space.dotted_in_source(key), space.node(key),
+                        low_key + " (" + format_number(low) + ") must not exceed " + high_key + " (" +
+                            format_number(high) + ")");
+    }
+  };
+  c.search_space = d.search_space;
+  range("direction_index", c.search_space.direction_index_min, c.search_space.direction_index_max, 0.0, 1.0);
+  range("attention_max_weight", c.search_space.attention_max_weight_min, c.search_space.attention_max_weight_max,
+        -10.0, 10.0);
+  range("mlp_max_weight", c.search_space.mlp_max_weight_min, c.search_space.mlp_max_weight_max, -10.0, 10.0);
+  range("max_weight_position", c.search_space.max_weight_position_min, c.search_space.max_weight_position_max, 0.0,
+        1.0);
+  c.search_space.min_weight_distance_max =
+      space.number("min_weight_distance_max", d.search_space.min_weight_distance_max, 0.0, 1.0);
+
   TableReader mpi = root.sub_table("mpi");
   c.mpi.ranks_per_trial = static_cast<int>(mpi.integer("ranks_per_trial", d.mpi.ranks_per_trial, 1, 1'000'000));
   const std::string backend = mpi.choice("backend", "auto", {"auto", "mpi", "nccl"});
@@ -408,6 +437,7 @@ Config read_config(const toml::table& document, Diagnostics& diagnostics) {
 
   read_not_applicable(root);
   // Sections last: their keys are then known for cross-section suggestions at the top level.
+  space.finish();
   mpi.finish();
   output.finish();
   root.finish();

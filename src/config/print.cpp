@@ -123,6 +123,18 @@ std::string to_toml(const Config& c) {
     print_dataset(out, table + ".prompts", scorer.prompts);
   }
 
+  out << "\n[search_space]\n";
+  const SearchSpaceConfig& s = c.search_space;
+  out << "direction_index_min = " << toml_float(s.direction_index_min) << "\n";
+  out << "direction_index_max = " << toml_float(s.direction_index_max) << "\n";
+  out << "attention_max_weight_min = " << toml_float(s.attention_max_weight_min) << "\n";
+  out << "attention_max_weight_max = " << toml_float(s.attention_max_weight_max) << "\n";
+  out << "mlp_max_weight_min = " << toml_float(s.mlp_max_weight_min) << "\n";
+  out << "mlp_max_weight_max = " << toml_float(s.mlp_max_weight_max) << "\n";
+  out << "max_weight_position_min = " << toml_float(s.max_weight_position_min) << "\n";
+  out << "max_weight_position_max = " << toml_float(s.max_weight_position_max) << "\n";
+  out << "min_weight_distance_max = " << toml_float(s.min_weight_distance_max) << "\n";
+
   out << "\n[mpi]\n";
   out << "ranks_per_trial = " << c.mpi.ranks_per_trial << "\n";
   out << "backend = " << toml_string(to_string(c.mpi.backend)) << "\n";

@@ -27,6 +27,7 @@ packages=(
   libtorch-dev                     # libtorch (CPU); GPU builds use a CUDA libtorch, see README
   libopenmpi-dev openmpi-bin       # MPI
   libhdf5-dev                      # results.h5
+  hdf5-tools                       # h5dump: tests read results.h5 the way users inspect it
   libcxxopts-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev
   libgtest-dev                     # GoogleTest
   libpcre2-dev libutf8proc-dev     # tokenizers

@@ -1,1 +1,206 @@
 #include "ablation/ablator.h"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "ablation/directions.h"
+
+namespace heretic::ablation {
+namespace {
+
+using config::RowNormalization;
+
+// Weights in bf16/fp16 are upcast to float32 in row blocks of at most this many elements, so
+// that the float32 arithmetic never needs a float32 copy of a whole matrix (64 MiB at most).
+constexpr int64_t kChunkElements = int64_t{1} << 24;
+
+// F.normalize's eps: a row whose new norm falls below it is treated as Heretic's
+// normalize() treats it (divided by eps instead of its norm).
+constexpr double kNormEps = 1e-12;
+
+model::Component component_from_name(const std::string& name) {
+  if (name == optimize::kAttentionComponent) return model::Component::kAttnOutput;
+  if (name == optimize::kMlpComponent) return model::Component::kMlpDown;
+  throw std::invalid_argument("plan_ablation: unknown component '" + name + "' (expected '" +
+                              optimize::kAttentionComponent + "' or '" + optimize::kMlpComponent + "')");
+}
+
+const torch::Tensor& target_weight(const model::ModelWeights& weights, int64_t layer, model::Component component) {
+  const model::DecoderLayerWeights& w = weights.layers[static_cast<size_t>(layer)];
+  return component == model::Component::kAttnOutput ? w.o_proj.weight : w.down_proj.weight;
+}
+
+int64_t rows_per_chunk(const torch::Tensor& W) {
+  return std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, W.size(1)));
+}
+
+// ||W_r|| for every row, in float32 on W's device.
+torch::Tensor row_norms(const torch::Tensor& W) {
+  if (W.scalar_type() == torch::kFloat32) return torch::linalg_vector_norm(W, 2, {1});
+  std::vector<torch::Tensor> parts;
+  const int64_t chunk = rows_per_chunk(W);
+  for (int64_t start = 0; start < W.size(0); start += chunk)
+    parts.push_back(
+        torch::linalg_vector_norm(W.narrow(0, start, std::min(chunk, W.size(0) - start)).to(torch::kFloat32), 2, {1}));
+  return torch::cat(parts);
+}
+
+// p = Wᵀu [in] and W p [out] in float32 (u float32 on W's device).
+std::pair<torch::Tensor, torch::Tensor> float32_matvecs(const torch::Tensor& W, const torch::Tensor& u) {
+  if (W.scalar_type() == torch::kFloat32) {
+    torch::Tensor p = torch::mv(W.t(), u);
+    torch::Tensor Wp = torch::mv(W, p);
+    return {p, Wp};
+  }
+  const int64_t chunk = rows_per_chunk(W);
+  torch::Tensor p = torch::zeros({W.size(1)}, u.options());
+  for (int64_t start = 0; start < W.size(0); start += chunk) {
+    const int64_t rows = std::min(chunk, W.size(0) - start);
+    p.add_(torch::mv(W.narrow(0, start, rows).to(torch::kFloat32).t(), u.narrow(0, start, rows)));
+  }
+  std::vector<torch::Tensor> parts;
+  for (int64_t start = 0; start < W.size(0); start += chunk)
+    parts.push_back(torch::mv(W.narrow(0, start, std::min(chunk, W.size(0) - start)).to(torch::kFloat32), p));
+  return {p, torch::cat(parts)};
+}
+
+// Every mode is y' = (y - a (bᵀ y)) ⊙ s on y = W x, i.e. W' = diag(s) (W - a bᵀ W):
+//   none: a = w v,       b = v,      s = 1
+//   pre:  a = w (n ⊙ v), b = v ⊘ n,  s = 1
+//   full: as pre, s = 1/m with m_i = ||Ŵ_i − w v_i Ŵᵀv|| from
+//         m_i² = 1 − 2 w v_i (Ŵ Ŵᵀ v)_i + w² v_i² ||Ŵᵀ v||²,  Ŵᵀv = Wᵀ(v ⊘ n).
+// Rows with n = 0 (all-zero rows of W): Heretic's Ŵ row is 0 there (F.normalize divides by
+// eps), so b_i = 0, and "full" multiplies the renormalised row by n_i = 0; here s_i = 0, so
+// such a row's output stays exactly 0 in every mode and its merged row stays 0.
+struct Factors {
+  torch::Tensor a, b, s;  // float32 on W's device; s undefined for none and pre
+};
+
+Factors transform_factors(const torch::Tensor& W, const torch::Tensor& n, const torch::Tensor& v, double w,
+                          RowNormalization mode) {
+  Factors f;
+  if (mode == RowNormalization::kNone) {
+    f.a = w * v;
+    f.b = v;
+    return f;
+  }
+  const torch::Tensor nonzero = n > 0;
+  const torch::Tensor inv_n = torch::where(nonzero, n.reciprocal(), torch::zeros_like(n));
+  f.a = w * (n * v);
+  f.b = v * inv_n;
+  if (mode == RowNormalization::kFull) {
+    const auto [p, Wp] = float32_matvecs(W, f.b);  // Ŵᵀv, W Ŵᵀv
+    const torch::Tensor WWv = Wp * inv_n;          // Ŵ Ŵᵀ v
+    const torch::Tensor m2 = 1.0 - 2.0 * w * v * WWv + (w * w) * v * v * p.dot(p);
+    const torch::Tensor m = m2.clamp_min(0.0).sqrt().clamp_min(kNormEps);
+    f.s = torch::where(nonzero, m.reciprocal(), torch::zeros_like(m));
+  }
+  return f;
+}
+
+model::OutputTransform make_transform(Factors f) {
+  return [a = std::move(f.a), b = std::move(f.b), s = std::move(f.s)](const torch::Tensor& y) {
+    const torch::Tensor y32 = y.to(torch::kFloat32);
+    torch::Tensor out = y32 - torch::matmul(y32, b).unsqueeze(-1) * a;
+    if (s.defined()) out = out * s;
+    return out.to(y.scalar_type());
+  };
+}
+
+}  // namespace
+
+std::vector<ModuleAblation> plan_ablation(const optimize::HereticTrialParams& params, const torch::Tensor& directions,
+                                          int64_t num_layers) {
+  if (directions.dim() != 2 || directions.size(0) != num_layers + 1)
+    throw std::invalid_argument(
+        "plan_ablation: directions must have num_layers + 1 = " + std::to_string(num_layers + 1) + " rows");
+  std::vector<model::Component> components;
+  for (const optimize::ComponentKernel& kernel : params.kernels)
+    components.push_back(component_from_name(kernel.component));
+  const torch::Tensor R = directions.to(torch::kCPU, torch::kFloat32);
+  torch::Tensor global;
+  if (!params.per_layer) {
+    if (!params.direction_index)
+      throw std::invalid_argument("plan_ablation: a global direction scope needs a direction index");
+    global = global_direction(R, *params.direction_index);
+  }
+
+  std::vector<ModuleAblation> plan;
+  for (int64_t layer = 0; layer < num_layers; ++layer) {
+    for (size_t k = 0; k < params.kernels.size(); ++k) {
+      const double weight = params.kernels[k].weight_at(static_cast<int>(layer));
+      if (weight == 0.0) continue;  // out of reach of the kernel, or an exact zero (Heretic §2.2)
+      ModuleAblation entry;
+      entry.layer = layer;
+      entry.component = components[k];
+      entry.weight = weight;
+      entry.direction = params.per_layer ? R[layer + 1].contiguous() : global;  // row 0: embeddings
+      plan.push_back(std::move(entry));
+    }
+  }
+  return plan;
+}
+
+Ablator::Ablator(model::CausalLM& model, config::RowNormalization mode) : model_(model), mode_(mode) {
+  torch::NoGradGuard no_grad;
+  const int64_t layers = model_.info().num_layers;
+  row_norms_.resize(static_cast<size_t>(layers));
+  for (int64_t layer = 0; layer < layers; ++layer) {
+    for (int c = 0; c < model::kComponentCount; ++c) {
+      const auto component = static_cast<model::Component>(c);
+      // "none" never needs them; an undefined tensor keeps the slot's place.
+      row_norms_[static_cast<size_t>(layer)].push_back(
+          mode_ == RowNormalization::kNone ? torch::Tensor()
+                                           : row_norms(target_weight(model_.weights(), layer, component)));
+    }
+  }
+}
+
+void Ablator::apply(const std::vector<ModuleAblation>& plan) {
+  torch::NoGradGuard no_grad;
+  const int64_t layers = model_.info().num_layers;
+  // Every transform is built before any slot changes, so a bad plan leaves the model as it was.
+  std::vector<model::OutputTransform> transforms;
+  std::set<std::pair<int64_t, int>> seen;
+  for (const ModuleAblation& entry : plan) {
+    const int c = static_cast<int>(entry.component);
+    if (entry.layer < 0 || entry.layer >= layers || c < 0 || c >= model::kComponentCount)
+      throw std::invalid_argument("Ablator::apply: no module for layer " + std::to_string(entry.layer));
+    if (!seen.insert({entry.layer, c}).second)
+      throw std::invalid_argument("Ablator::apply: the plan names " +
+                                  model_.info().module_name(entry.layer, entry.component) + " twice");
+    const torch::Tensor& W = target_weight(model_.weights(), entry.layer, entry.component);
+    if (!entry.direction.defined() || entry.direction.numel() != W.size(0))
+      throw std::invalid_argument("Ablator::apply: the direction for " +
+                                  model_.info().module_name(entry.layer, entry.component) + " must have " +
+                                  std::to_string(W.size(0)) + " components");
+    const torch::Tensor v = entry.direction.reshape({-1}).to(W.device(), torch::kFloat32);
+    const torch::Tensor& n = row_norms_[static_cast<size_t>(entry.layer)][static_cast<size_t>(c)];
+    transforms.push_back(make_transform(transform_factors(W, n, v, entry.weight, mode_)));
+  }
+  clear();
+  for (size_t i = 0; i < plan.size(); ++i)
+    model_.slots().set(plan[i].layer, plan[i].component, std::move(transforms[i]));
+}
+
+void Ablator::clear() { model_.slots().clear_all(); }
+
+torch::Tensor merged_weight(const torch::Tensor& weight, const torch::Tensor& direction, double w,
+                            config::RowNormalization mode) {
+  torch::NoGradGuard no_grad;
+  if (weight.dim() < 2) throw std::invalid_argument("merged_weight: weight must be [out, in]");
+  const torch::Tensor W = weight.reshape({weight.size(0), -1}).to(torch::kFloat32);
+  if (direction.numel() != W.size(0))
+    throw std::invalid_argument("merged_weight: the direction must have " + std::to_string(W.size(0)) + " components");
+  const torch::Tensor v = direction.reshape({-1}).to(W.device(), torch::kFloat32);
+  const torch::Tensor n = mode == RowNormalization::kNone ? torch::Tensor() : row_norms(W);
+  const Factors f = transform_factors(W, n, v, w, mode);
+  torch::Tensor merged = W - torch::outer(f.a, torch::mv(W.t(), f.b));
+  if (f.s.defined()) merged = merged * f.s.unsqueeze(1);
+  return merged.reshape(weight.sizes());
+}
+
+}  // namespace heretic::ablation

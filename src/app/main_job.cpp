@@ -9,7 +9,7 @@
 #include <set>
 
 #include "app/command.h"
-#include "app/run_inputs.h"
+#include "app/run.h"
 #include "common/error.h"
 #include "config/load.h"
 #include "config/print.h"
@@ -28,6 +28,7 @@ struct CommandLine {
   std::string config_path;
   std::vector<std::string> overrides;
   bool print_config = false;
+  bool fresh = false;
 };
 
 std::string help_text(const cxxopts::Options& options) {
@@ -55,12 +56,13 @@ std::optional<CommandLine> parse_command_line(int argc, char** argv) {
   cxxopts::Options options("heretic-mpi",
                            "Removes refusal behaviour from Hugging Face chat models by directional ablation with "
                            "optimised parameters, across the ranks of an MPI job.");
-  options.custom_help("--config FILE [--set KEY=VALUE ...] [--print-config]");
+  options.custom_help("--config FILE [--set KEY=VALUE ...] [--print-config] [--fresh]");
   options.add_options()("c,config", "Job configuration (TOML); see configs/default.toml",
                         cxxopts::value<std::string>(), "FILE")(
       "set", "Override a configuration key, e.g. --set n_trials=50 --set mpi.ranks_per_trial=2 (repeatable)",
       cxxopts::value<std::vector<std::string>>(), "KEY=VALUE")(
-      "print-config", "Print the effective configuration as TOML and exit")("h,help", "Show this help and exit")(
+      "print-config", "Print the effective configuration as TOML and exit")(
+      "fresh", "Start a new run even if output.dir holds one (its journal is kept as journal.jsonl.old)")("h,help", "Show this help and exit")(
       "version", "Print the version and exit");
   cxxopts::ParseResult parsed;
   try {
@@ -84,6 +86,7 @@ std::optional<CommandLine> parse_command_line(int argc, char** argv) {
   line.config_path = parsed["config"].as<std::string>();
   if (parsed.count("set") != 0) line.overrides = parsed["set"].as<std::vector<std::string>>();
   line.print_config = parsed.count("print-config") != 0;
+  line.fresh = parsed.count("fresh") != 0;
   return line;
 }
 
@@ -179,26 +182,34 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
 
   // Phase 1: every rank loads the model, tokenizer, chat template and prompts; a problem on
   // any rank ends the job on all of them.
-  std::optional<LoadedInputs> inputs;
+  std::unique_ptr<Run> run;
   problem.reset();
   try {
-    inputs = load_inputs(config);
+    run = Run::load(config);
   } catch (const InputError& e) {
     problem = e.what();
   }
   agree(comm, leader, problem);
-  spdlog::info("model {} ({}, {} layers, hidden {}, {}{}); smoke test answered \"{}\"", inputs->model_folder,
-               inputs->model_type, inputs->layers, inputs->hidden_size, inputs->dtype,
-               inputs->model_commit.empty() ? "" : ", commit " + inputs->model_commit, inputs->smoke_response);
-  for (const auto& [name, count] : inputs->prompt_sets) spdlog::info("{}: {} prompts", name, count);
+  const LoadedInputs& inputs = run->inputs();
+  spdlog::info("model {} ({}, {} layers, hidden {}, {}{}); smoke test answered \"{}\"", inputs.model_folder,
+               inputs.model_type, inputs.layers, inputs.hidden_size, inputs.dtype,
+               inputs.model_commit.empty() ? "" : ", commit " + inputs.model_commit, inputs.smoke_response);
+  for (const auto& [name, count] : inputs.prompt_sets) spdlog::info("{}: {} prompts", name, count);
 
-  // The later phases (baselines, directions, optimisation, export) are built in their own
-  // issues; until they exist this build stops here and says so.
-  spdlog::warn("this build of heretic-mpi stops after loading: directions, ablation, scoring and the "
-               "trial search are not available yet, so no trials were run");
+  // Phases 2–5. Problems every rank sees alike (a journal that does not fit this configuration)
+  // end the job in agreement; anything else aborts it (run_world).
+  RunSettings settings{line.config_path, fingerprint, line.fresh};
+  int code = 0;
+  problem.reset();
+  try {
+    code = run->execute(comm, settings);
+  } catch (const SharedInputError& e) {
+    problem = e.what();
+  }
+  agree(comm, leader, problem);
   comm.barrier();
   io::flush_logs();
-  return static_cast<int>(ExitCode::kOk);
+  return code;
 }
 
 // Runs the phases; an error that only this rank has (anything but an AgreedInputError)

@@ -1,6 +1,6 @@
-// Phase 1 of a run (DESIGN.md §1): everything a rank loads before it computes anything —
-// the model (Heretic's dtype chain with a one-token smoke test), its tokenizer and chat
-// template, and every prompt set of the configuration. Torch stays behind this header.
+// What phase 1 of a run (DESIGN.md §1) loaded on a rank — the model (Heretic's dtype chain
+// with a one-token smoke test), its tokenizer and chat template, and every prompt set of the
+// configuration — as a torch-free summary for the logs (see app/run.h).
 #pragma once
 
 #include <cstddef>
@@ -22,8 +22,5 @@ struct LoadedInputs {
   std::string smoke_response;
   std::vector<std::pair<std::string, size_t>> prompt_sets;  // name, number of prompts
 };
-
-// Loads and checks the inputs on this rank; throws InputError naming the file and key.
-LoadedInputs load_inputs(const config::Config& config);
 
 }  // namespace heretic::app

@@ -1,0 +1,283 @@
+#include "app/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "ablation/directions.h"
+#include "ablation/export.h"
+#include "ablation/residuals.h"
+#include "common/error.h"
+#include "data/load_prompts.h"
+#include "eval/response_prefix.h"
+#include "hf/model_location.h"
+
+namespace heretic::app {
+namespace {
+
+// Heretic's smoke conversation (spec/heretic-behavior.md §1.2).
+std::vector<int64_t> smoke_prompt(const hf::ChatTemplate& chat, const hf::Tokenizer& tokenizer,
+                                  const std::string& system_prompt) {
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array(
+      {{{"role", "system"}, {"content", system_prompt}}, {{"role", "user"}, {"content", "What is 1+1?"}}});
+  const auto ids = tokenizer.encode_ids(chat.render(messages, true), true);
+  return std::vector<int64_t>(ids.begin(), ids.end());
+}
+
+std::string scorer_key(const config::ScorerConfig& scorer) {
+  return "scorer." + scorer.class_name() + (scorer.instance_name ? "_" + *scorer.instance_name : "");
+}
+
+template <typename T>
+std::vector<T> slice(const std::vector<T>& items, size_t begin, size_t end) {
+  return std::vector<T>(items.begin() + static_cast<std::ptrdiff_t>(begin),
+                        items.begin() + static_cast<std::ptrdiff_t>(end));
+}
+
+// Broadcasts a float32 CPU tensor's contents from rank 0 (shapes already agree).
+void broadcast_tensor(dist::Communicator& comm, torch::Tensor& tensor) {
+  tensor = tensor.contiguous();
+  comm.broadcast(tensor.data_ptr(), static_cast<size_t>(tensor.numel()) * tensor.element_size(), 0);
+}
+
+}  // namespace
+
+std::pair<size_t, size_t> shard_range(size_t n, int rank, int size) {
+  const auto r = static_cast<size_t>(rank);
+  const auto s = static_cast<size_t>(size);
+  const size_t base = n / s;
+  const size_t extra = n % s;
+  const size_t begin = r * base + std::min(r, extra);
+  return {begin, begin + base + (r < extra ? 1 : 0)};
+}
+
+std::unique_ptr<Engine> Engine::load(const config::Config& config, const torch::Device& device) {
+  std::unique_ptr<Engine> engine(new Engine());
+  engine->config_ = config;
+  LoadedInputs& inputs = engine->inputs_;
+  const hf::ModelLocation location = hf::locate_model(config.model, config.model_commit);
+  engine->model_folder_ = location.folder;
+  inputs.model_folder = location.folder.string();
+  inputs.model_commit = location.commit;
+  engine->tokenizer_.emplace(hf::Tokenizer::from_folder(location.folder));
+  engine->chat_.emplace(hf::ChatTemplate::from_folder(location.folder));
+  const auto smoke = smoke_prompt(*engine->chat_, *engine->tokenizer_, config.system_prompt);
+  engine->model_ = model::CausalLM::load_first_working(location.folder, config.dtypes, device, smoke);
+  const model::ModelInfo& info = engine->model_->info();
+  inputs.model_type = info.model_type;
+  inputs.layers = info.num_layers;
+  inputs.hidden_size = info.hidden_size;
+  inputs.dtype = model::torch_dtype_name(info.dtype);
+  const auto response = engine->model_->generate_greedy(engine->model_->make_batch({smoke}), 8);
+  inputs.smoke_response = engine->tokenizer_->decode(
+      std::vector<hf::TokenId>(response.front().begin(), response.front().end()), true);
+
+  engine->good_ = data::load_prompts(config.good_prompts, config.system_prompt);
+  engine->bad_ = data::load_prompts(config.bad_prompts, config.system_prompt);
+  inputs.prompt_sets.emplace_back("good_prompts", engine->good_.size());
+  inputs.prompt_sets.emplace_back("bad_prompts", engine->bad_.size());
+  for (const auto& scorer : config.scorers) {
+    ScorerSlot slot;
+    slot.config = scorer;
+    slot.prompts = data::load_prompts(scorer.prompts, config.system_prompt);
+    inputs.prompt_sets.emplace_back(scorer_key(scorer) + ".prompts", slot.prompts.size());
+    engine->scorers_.push_back(std::move(slot));
+  }
+  const int64_t initial_batch = config.batch_size > 0 ? config.batch_size : config.max_batch_size;
+  engine->runner_ = std::make_unique<eval::ModelRunner>(*engine->model_, initial_batch);
+  engine->ablator_ = std::make_unique<ablation::Ablator>(*engine->model_, config.row_normalization);
+  return engine;
+}
+
+int64_t Engine::num_layers() const { return model_->info().num_layers; }
+
+std::vector<std::string> Engine::components() const {
+  // Every supported family has both modules in every block.
+  return {optimize::kAttentionComponent, optimize::kMlpComponent};
+}
+
+std::string Engine::response_prefix(dist::Communicator& comm) {
+  if (config_.response_prefix) return *config_.response_prefix;
+  std::vector<data::Prompt> prompts = slice(good_, 0, std::min<size_t>(100, good_.size()));
+  const auto bad = slice(bad_, 0, std::min<size_t>(100, bad_.size()));
+  prompts.insert(prompts.end(), bad.begin(), bad.end());
+  const auto [begin, end] = shard_range(prompts.size(), comm.rank(), comm.size());
+  const auto mine = slice(prompts, begin, end);
+  auto respond = [&](const std::string& prefix) {
+    std::vector<std::string> local;
+    if (!mine.empty()) {
+      const auto ids = eval::encode_prompts(*tokenizer_, *chat_, mine, prefix);
+      for (const auto& response : runner_->generate(ids, config_.max_response_length)) {
+        local.push_back(tokenizer_->decode(std::vector<hf::TokenId>(response.begin(), response.end()), false));
+      }
+    }
+    std::vector<std::string> all;
+    for (const auto& part : comm.allgather(nlohmann::json(local).dump())) {
+      for (const auto& text : nlohmann::json::parse(part)) all.push_back(text.get<std::string>());
+    }
+    return all;
+  };
+  return eval::detect_response_prefix(respond, config_.chain_of_thought_skips);
+}
+
+void Engine::prepare(const std::string& prefix) {
+  prefix_ = prefix;
+  good_ids_ = eval::encode_prompts(*tokenizer_, *chat_, good_, prefix);
+  bad_ids_ = eval::encode_prompts(*tokenizer_, *chat_, bad_, prefix);
+  kl_baselines_.assign(scorers_.size(), torch::Tensor());
+  kl_baseline_begin_.assign(scorers_.size(), 0);
+  for (auto& slot : scorers_) {
+    slot.ids = eval::encode_prompts(*tokenizer_, *chat_, slot.prompts, prefix);
+    if (slot.config.kind == config::ScorerKind::kKeywordRate) {
+      slot.keyword = std::make_unique<eval::KeywordRateScorer>(*tokenizer_, slot.ids,
+                                                               eval::RefusalMatcher(slot.config.keyword_markers),
+                                                               config_.max_response_length);
+    } else {
+      slot.kl = std::make_unique<eval::KlDivergenceScorer>(slot.ids);
+    }
+  }
+  prepared_ = true;
+}
+
+Scores Engine::baseline(dist::Communicator& comm) {
+  if (!prepared_) throw std::logic_error("Engine::baseline before prepare");
+  ablator_->clear();
+  for (size_t i = 0; i < scorers_.size(); ++i) {
+    auto& slot = scorers_[i];
+    if (!slot.kl) continue;
+    const auto [begin, end] = shard_range(slot.ids.size(), comm.rank(), comm.size());
+    kl_baseline_begin_[i] = begin;
+    kl_baselines_[i] = begin < end ? runner_->first_token_log_probs(slice(slot.ids, begin, end)) : torch::Tensor();
+    if (begin < end) slot.kl->set_baseline(begin, kl_baselines_[i]);
+  }
+  return score(comm);
+}
+
+void Engine::copy_baselines_from(const Engine& other) {
+  if (!prepared_ || other.scorers_.size() != scorers_.size()) {
+    throw std::logic_error("Engine::copy_baselines_from: engines prepared differently");
+  }
+  for (size_t i = 0; i < scorers_.size(); ++i) {
+    if (!scorers_[i].kl || !other.kl_baselines_[i].defined()) continue;
+    kl_baseline_begin_[i] = other.kl_baseline_begin_[i];
+    kl_baselines_[i] = other.kl_baselines_[i];
+    scorers_[i].kl->set_baseline(kl_baseline_begin_[i], kl_baselines_[i]);
+  }
+}
+
+Scores Engine::score(dist::Communicator& comm) {
+  const auto start = std::chrono::steady_clock::now();
+  Scores scores;
+  std::vector<double> sums;
+  std::vector<int64_t> counts;
+  for (auto& slot : scorers_) {
+    eval::PartialScore part;
+    if (slot.keyword) {
+      const auto [begin, end] = shard_range(slot.keyword->size(), comm.rank(), comm.size());
+      if (begin < end) part = slot.keyword->score(*runner_, begin, end);
+    } else {
+      const auto [begin, end] = shard_range(slot.kl->size(), comm.rank(), comm.size());
+      if (begin < end) part = slot.kl->score(*runner_, begin, end);
+    }
+    sums.push_back(part.sum);
+    counts.push_back(part.count);
+  }
+  scores.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  comm.allreduce_sum(sums.data(), sums.size());
+  comm.allreduce_sum(counts.data(), counts.size());
+  for (size_t i = 0; i < sums.size(); ++i) {
+    scores.partial.push_back({sums[i], counts[i]});
+    scores.values.push_back(counts[i] > 0 ? sums[i] / static_cast<double>(counts[i])
+                                          : std::numeric_limits<double>::quiet_NaN());
+  }
+  return scores;
+}
+
+const Directions& Engine::compute_directions(dist::Communicator& comm) {
+  if (!prepared_) throw std::logic_error("Engine::compute_directions before prepare");
+  ablator_->clear();
+  const model::ModelInfo& info = model_->info();
+  auto sums_of = [&](const std::vector<eval::TokenIds>& ids) {
+    ablation::ResidualSums sums(info.num_layers + 1, info.hidden_size);
+    const auto [begin, end] = shard_range(ids.size(), comm.rank(), comm.size());
+    if (begin < end) {
+      runner_->for_each_hidden_states(slice(ids, begin, end), [&](size_t, const torch::Tensor& states) {
+        sums.add(states, config_.winsorization_quantile);
+      });
+    }
+    comm.allreduce_sum(sums.data().data(), sums.data().size());
+    int64_t count = sums.count();
+    comm.allreduce_sum(&count, 1);
+    sums.set_count(count);
+    return sums;
+  };
+  const ablation::ResidualSums good = sums_of(good_ids_);
+  const ablation::ResidualSums bad = sums_of(bad_ids_);
+  directions_.good_count = good.count();
+  directions_.bad_count = bad.count();
+  directions_.good_mean = good.mean();
+  directions_.bad_mean = bad.mean();
+  directions_.directions =
+      ablation::refusal_directions(directions_.good_mean, directions_.bad_mean, config_.orthogonalize_direction)
+          .contiguous();
+  // Every rank derived the same numbers from the same sums; rank 0's copy is broadcast anyway so
+  // that no reduction-order or library difference can make ranks ablate different directions.
+  broadcast_tensor(comm, directions_.good_mean);
+  broadcast_tensor(comm, directions_.bad_mean);
+  broadcast_tensor(comm, directions_.directions);
+  return directions_;
+}
+
+std::vector<ablation::ModuleAblation> Engine::plan(const optimize::HereticTrialParams& params) const {
+  if (!directions_.directions.defined()) throw std::logic_error("Engine::plan before compute_directions");
+  return ablation::plan_ablation(params, directions_.directions, num_layers());
+}
+
+Scores Engine::evaluate(dist::Communicator& comm, const optimize::HereticTrialParams& params) {
+  const auto start = std::chrono::steady_clock::now();
+  ablator_->apply(plan(params));
+  Scores scores;
+  try {
+    scores = score(comm);
+  } catch (...) {
+    ablator_->clear();
+    throw;
+  }
+  ablator_->clear();
+  scores.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return scores;
+}
+
+void Engine::export_model(const optimize::HereticTrialParams& params, const std::filesystem::path& folder,
+                          const std::string& readme) const {
+  ablation::ExportRequest request;
+  request.model_folder = model_folder_;
+  request.out_folder = folder;
+  request.max_shard_size_bytes = config_.max_shard_size_bytes;
+  request.mode = config_.row_normalization;
+  request.plan = plan(params);
+  request.readme = readme;
+  ablation::export_ablated_model(request);
+}
+
+// One scorer's result the way Heretic displays it: "5/100" for refusals, "0.0421" for KL.
+std::string format_score(const ScorerSlot& slot, const eval::PartialScore& part, double value) {
+  if (slot.keyword) return std::to_string(std::llround(part.sum)) + "/" + std::to_string(part.count);
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4f", value);
+  return text;
+}
+
+std::string describe_scores(const std::vector<ScorerSlot>& scorers, const Scores& scores) {
+  std::string text;
+  for (size_t i = 0; i < scorers.size(); ++i) {
+    text += (i ? ", " : "") + scorers[i].config.display_name() + ": " +
+            format_score(scorers[i], scores.partial[i], scores.values[i]);
+  }
+  return text;
+}
+
+}  // namespace heretic::app

@@ -1,0 +1,131 @@
+// The abliteration engine of one rank (DESIGN.md §1 phases 1–5): the loaded model, tokenizer,
+// chat template and prompt sets, and the operations a run is made of — response prefix,
+// baselines, refusal directions, scoring a trial, exporting a trial. Every operation takes the
+// communicator of the ranks that do it together: each rank works on its contiguous shard of the
+// prompts and the partial results are summed, so one rank alone (a single-rank communicator)
+// computes exactly what many do together. Torch is behind this header; only the run's torch
+// files include it.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ablation/ablator.h"
+#include "app/run_inputs.h"
+#include "config/config.h"
+#include "eval/model_runner.h"
+#include "eval/scorers.h"
+#include "hf/chat_template.h"
+#include "hf/tokenizer.h"
+#include "model/causal_lm.h"
+#include "mpi/communicator.h"
+#include "optimize/heretic_space.h"
+
+namespace heretic::app {
+
+// [begin, end) of `rank`'s contiguous share of n items split over `size` ranks; the first
+// n % size ranks get one more.
+std::pair<size_t, size_t> shard_range(size_t n, int rank, int size);
+
+// One configured scorer with its prompts.
+struct ScorerSlot {
+  config::ScorerConfig config;
+  std::vector<data::Prompt> prompts;
+  std::vector<eval::TokenIds> ids;  // encoded with the response prefix
+  std::unique_ptr<eval::KeywordRateScorer> keyword;  // exactly one of the two is set
+  std::unique_ptr<eval::KlDivergenceScorer> kl;
+};
+
+// Scores of one evaluation, summed over the ranks that computed it.
+struct Scores {
+  std::vector<eval::PartialScore> partial;  // per scorer, in config order
+  std::vector<double> values;               // per scorer: sum / count (NaN when count is 0)
+  double seconds = 0.0;                     // wall time of this rank's share
+};
+
+struct Directions {
+  torch::Tensor good_mean;   // [L+1, H] float32
+  torch::Tensor bad_mean;    // [L+1, H] float32
+  torch::Tensor directions;  // [L+1, H] float32, unit rows
+  int64_t good_count = 0;
+  int64_t bad_count = 0;
+};
+
+// One scorer's result as Heretic displays it: "5/100" for refusals, "0.0421" for KL.
+std::string format_score(const ScorerSlot& slot, const eval::PartialScore& part, double value);
+// "Keywords: 5/100, KL divergence: 0.0421".
+std::string describe_scores(const std::vector<ScorerSlot>& scorers, const Scores& scores);
+
+class Engine {
+ public:
+  // Phase 1: locates and loads everything `config` names (the model through the dtype chain
+  // with the smoke test). Throws InputError naming the file and key.
+  static std::unique_ptr<Engine> load(const config::Config& config, const torch::Device& device);
+
+  const config::Config& config() const { return config_; }
+  const LoadedInputs& inputs() const { return inputs_; }
+  model::CausalLM& model() { return *model_; }
+  const hf::Tokenizer& tokenizer() const { return *tokenizer_; }
+  eval::ModelRunner& runner() { return *runner_; }
+  const std::vector<ScorerSlot>& scorers() const { return scorers_; }
+  int64_t num_layers() const;
+  // Components the model has, in Heretic's order ("attn.o_proj", "mlp.down_proj").
+  std::vector<std::string> components() const;
+
+  // Phase 2a: the configured response_prefix, or Heretic's detection on the first 100 good and
+  // 100 bad prompts (spec/heretic-behavior.md §1.6), sharded over `comm`.
+  std::string response_prefix(dist::Communicator& comm);
+  // Phase 2b: encodes every prompt set with `prefix` and builds the scorers. Call once.
+  void prepare(const std::string& prefix);
+  const std::string& prefix() const { return prefix_; }
+  // Phase 2c: KL baselines of this rank's shards (as placed by `comm`), then the unablated
+  // model's scores.
+  Scores baseline(dist::Communicator& comm);
+  // Installs the KL baselines another engine computed on the same prompts and sharding
+  // (evaluate mode: the configured model's baselines for another model).
+  void copy_baselines_from(const Engine& other);
+
+  // Phase 3: residual sums of good and bad prompts over `comm`, refusal directions derived on
+  // rank 0 and broadcast, so every rank holds bit-identical directions.
+  const Directions& compute_directions(dist::Communicator& comm);
+  const Directions& directions() const { return directions_; }
+
+  // Phase 4: ablates `params` (no weight is modified), scores this rank's shard of every
+  // scorer's prompts, sums over `comm`, and clears the ablation.
+  Scores evaluate(dist::Communicator& comm, const optimize::HereticTrialParams& params);
+  // Scores of the model as it is (no ablation), over `comm`.
+  Scores score(dist::Communicator& comm);
+
+  std::vector<ablation::ModuleAblation> plan(const optimize::HereticTrialParams& params) const;
+  // Phase 5: writes the merged model of `params` to `folder` with `readme` as its model card.
+  void export_model(const optimize::HereticTrialParams& params, const std::filesystem::path& folder,
+                    const std::string& readme) const;
+
+ private:
+  Engine() = default;
+
+  config::Config config_;
+  LoadedInputs inputs_;
+  std::filesystem::path model_folder_;
+  std::optional<hf::Tokenizer> tokenizer_;
+  std::optional<hf::ChatTemplate> chat_;
+  std::unique_ptr<model::CausalLM> model_;
+  std::unique_ptr<eval::ModelRunner> runner_;
+  std::unique_ptr<ablation::Ablator> ablator_;
+  std::vector<data::Prompt> good_, bad_;
+  std::vector<eval::TokenIds> good_ids_, bad_ids_;
+  std::vector<ScorerSlot> scorers_;
+  std::vector<torch::Tensor> kl_baselines_;  // per scorer: [shard, V] log-probs or undefined
+  std::vector<size_t> kl_baseline_begin_;
+  std::string prefix_;
+  bool prepared_ = false;
+  Directions directions_;
+};
+
+}  // namespace heretic::app

@@ -1,0 +1,537 @@
+// Phases 2–5 of a run (DESIGN.md §1). In this build every trial is evaluated by all ranks of
+// the job together (ranks_per_trial = world size): rank 0 asks the sampler and broadcasts the
+// trial, every rank scores its shard of the evaluation prompts, the sums are reduced, and rank 0
+// tells the sampler and appends the result to the journal before the next trial starts.
+#include "app/run.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "app/engine.h"
+#include "common/error.h"
+#include "config/print.h"
+#include "io/journal.h"
+#include "io/results_file.h"
+#include "optimize/pareto.h"
+#include "optimize/tpe_sampler.h"
+
+#ifndef HERETIC_VERSION
+#define HERETIC_VERSION "unknown"
+#endif
+
+namespace heretic::app {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+constexpr int kJournalFormat = 1;
+
+// ---- small collectives on top of the Communicator ------------------------------------------
+
+std::string broadcast_string(dist::Communicator& comm, const std::string& value, int root) {
+  uint64_t size = value.size();
+  comm.broadcast(&size, sizeof size, root);
+  std::string result = comm.rank() == root ? value : std::string(size, '\0');
+  if (size > 0) comm.broadcast(result.data(), size, root);
+  return result;
+}
+
+// Rank 0 decides; every rank throws the same InputError when it found a problem, so the job
+// ends in agreement (exit 2) instead of some ranks waiting in a collective.
+void agree_on_rank0(dist::Communicator& comm, const std::string& problem) {
+  const std::string shared = broadcast_string(comm, problem, 0);
+  if (!shared.empty()) throw SharedInputError(shared);
+}
+
+// ---- hashes for resume checks ---------------------------------------------------------------
+
+std::string fnv_hex(const void* data, size_t bytes, uint64_t hash = 1469598103934665603ULL) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < bytes; ++i) {
+    hash ^= p[i];
+    hash *= 1099511628211ULL;
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+// The settings that decide what a trial computes. Options that only change how much is run or
+// where results go (n_trials, exports, ranks, batch sizes, output folder) may differ on resume.
+std::string study_fingerprint(const config::Config& config) {
+  config::Config c = config;
+  const config::Config d = config::default_config();
+  c.n_trials = d.n_trials;
+  c.n_startup_trials = d.n_startup_trials;  // checked separately: changing it changes the study
+  c.batch_size = d.batch_size;
+  c.max_batch_size = d.max_batch_size;
+  c.mpi = d.mpi;
+  c.output = d.output;
+  c.print_debug_information = d.print_debug_information;
+  c.print_residual_geometry = d.print_residual_geometry;
+  for (auto& scorer : c.scorers) scorer.print_responses = false;
+  return config::config_fingerprint(c);
+}
+
+std::string tensor_hash(const torch::Tensor& tensor) {
+  const torch::Tensor t = tensor.contiguous().cpu();
+  return fnv_hex(t.data_ptr(), static_cast<size_t>(t.numel()) * t.element_size());
+}
+
+// ---- presentation --------------------------------------------------------------------------
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<long long>(std::llround(seconds));
+  char text[32];
+  if (s >= 3600) {
+    std::snprintf(text, sizeof text, "%lldh%02lldm", s / 3600, (s / 60) % 60);
+  } else if (s >= 60) {
+    std::snprintf(text, sizeof text, "%lldm%02llds", s / 60, s % 60);
+  } else {
+    std::snprintf(text, sizeof text, "%.1fs", seconds);
+  }
+  return text;
+}
+
+std::string format_fixed(double value, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+std::string describe_params(const optimize::HereticTrialParams& params) {
+  std::string text = params.per_layer ? "per layer" : "global " + format_fixed(*params.direction_index, 2);
+  for (const auto& kernel : params.kernels) {
+    text += "; " + kernel.component + " ";
+    if (kernel.max_weight == 0.0) {
+      text += "off";
+    } else {
+      text += format_fixed(kernel.max_weight, 2) + "@" + format_fixed(kernel.max_weight_position, 2) + " min " +
+              format_fixed(kernel.min_weight, 2) + " d " + format_fixed(kernel.min_weight_distance, 2);
+    }
+  }
+  return text;
+}
+
+ordered_json params_json(const optimize::HereticTrialParams& params) {
+  ordered_json json;
+  json["direction_scope"] = params.per_layer ? "per layer" : "global";
+  json["direction_index"] = params.direction_index ? ordered_json(*params.direction_index) : ordered_json(nullptr);
+  for (const auto& kernel : params.kernels) {
+    json[kernel.component] = {{"max_weight", kernel.max_weight},
+                              {"max_weight_position", kernel.max_weight_position},
+                              {"min_weight", kernel.min_weight},
+                              {"min_weight_distance", kernel.min_weight_distance}};
+  }
+  return json;
+}
+
+optimize::HereticSearchRanges search_ranges(const config::SearchSpaceConfig& s) {
+  optimize::HereticSearchRanges r;
+  r.direction_index_low = s.direction_index_min;
+  r.direction_index_high = s.direction_index_max;
+  r.attention_max_weight_low = s.attention_max_weight_min;
+  r.attention_max_weight_high = s.attention_max_weight_max;
+  r.mlp_max_weight_low = s.mlp_max_weight_min;
+  r.mlp_max_weight_high = s.mlp_max_weight_max;
+  r.max_weight_position_low = s.max_weight_position_min;
+  r.max_weight_position_high = s.max_weight_position_max;
+  r.min_weight_distance_high = s.min_weight_distance_max;
+  return r;
+}
+
+io::Matrix to_matrix(const torch::Tensor& tensor) {
+  const torch::Tensor t = tensor.to(torch::kFloat32).contiguous().cpu();
+  io::Matrix m;
+  m.rows = t.size(0);
+  m.cols = t.size(1);
+  m.values.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  return m;
+}
+
+// A finished trial as rank 0 keeps it.
+struct FinishedTrial {
+  optimize::Trial trial;
+  ordered_json params;
+  std::vector<eval::PartialScore> partial;
+  std::vector<double> scorer_values;
+  double seconds = 0.0;
+};
+
+class TrialLoop {
+ public:
+  TrialLoop(Engine& engine, dist::Communicator& comm, const RunSettings& settings, const Scores& baseline)
+      : engine_(engine), comm_(comm), settings_(settings), config_(engine.config()), baseline_(baseline) {
+    for (size_t i = 0; i < engine.scorers().size(); ++i) {
+      if (engine.scorers()[i].config.optimization != config::Optimization::kNone) objectives_.push_back(i);
+    }
+    space_ = optimize::heretic_search_space(static_cast<int>(engine.num_layers()), engine.components(),
+                                            search_ranges(config_.search_space));
+  }
+
+  int run();
+
+ private:
+  bool leader() const { return comm_.rank() == 0; }
+  std::vector<std::string> objective_names() const;
+  void open_journal(const std::string& directions_hash);
+  void record_result(const optimize::Trial& asked, const optimize::HereticTrialParams& params, const Scores& scores);
+  void finish();
+  std::string model_card(const FinishedTrial& trial) const;
+
+  Engine& engine_;
+  dist::Communicator& comm_;
+  const RunSettings& settings_;
+  const config::Config& config_;
+  const Scores& baseline_;
+  std::vector<size_t> objectives_;  // indices of the scorers that are optimised
+  optimize::SearchSpace space_;
+  uint32_t seed_ = 0;
+  // Rank 0 only.
+  std::unique_ptr<optimize::TpeSampler> sampler_;
+  std::unique_ptr<io::JournalWriter> journal_;
+  std::map<int, FinishedTrial> finished_;
+  int64_t resumed_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+std::vector<std::string> TrialLoop::objective_names() const {
+  std::vector<std::string> names;
+  for (size_t i : objectives_) names.push_back(engine_.scorers()[i].config.display_name());
+  return names;
+}
+
+// Rank 0 opens (or resumes) the journal; every rank learns the seed and any problem.
+void TrialLoop::open_journal(const std::string& directions_hash) {
+  const fs::path path = fs::path(config_.output.dir) / "journal.jsonl";
+  std::string problem;
+  uint32_t seed = config_.seed.value_or(0);
+  if (leader()) {
+    try {
+      const std::string study = study_fingerprint(config_);
+      ordered_json header = {{"type", "header"},
+                             {"format", kJournalFormat},
+                             {"version", HERETIC_VERSION},
+                             {"study", study},
+                             {"directions", directions_hash},
+                             {"n_startup_trials", config_.n_startup_trials},
+                             {"objectives", objective_names()}};
+      io::JournalContents contents;
+      if (settings_.fresh && fs::exists(path)) {
+        const fs::path old = path.string() + ".old";
+        fs::rename(path, old);
+        spdlog::warn("--fresh: the previous journal was moved to {}", old.string());
+      } else {
+        contents = io::read_journal(path);
+      }
+      if (contents.torn_tail) spdlog::warn("{}: the last line was incomplete (interrupted write) and is ignored", path.string());
+      std::vector<std::string> trial_lines;
+      if (!contents.records.empty()) {
+        const ordered_json& old = contents.records.front();
+        if (old.value("type", "") != "header") throw InputError(path.string() + " line 1: not a heretic-mpi journal header");
+        for (const char* key : {"study", "directions", "n_startup_trials", "objectives"}) {
+          if (old.value(key, ordered_json()) != header[key]) {
+            const std::string what = std::string(key) == "directions"
+                                         ? "the refusal directions differ (different model weights or prompts)"
+                                         : std::string(key) == "study" ? "the configuration differs"
+                                                                       : std::string("'") + key + "' differs";
+            throw InputError(path.string() + ": this output folder holds a run that cannot be resumed with this "
+                             "configuration: " + what + ". Use another output.dir, or rerun with --fresh to start over.");
+          }
+        }
+        seed = old.at("seed").get<uint32_t>();
+        for (size_t i = 1; i < contents.records.size(); ++i) {
+          const ordered_json& record = contents.records[i];
+          if (record.value("type", "") != "result") continue;
+          trial_lines.push_back(record.at("trial").dump());
+          FinishedTrial f;
+          f.trial = optimize::trial_from_json_line(trial_lines.back(), space_, path.string() + " record " + std::to_string(i + 1));
+          f.params = record.at("params");
+          for (const auto& s : record.at("scores")) f.partial.push_back({s.at("sum").get<double>(), s.at("count").get<int64_t>()});
+          f.scorer_values = record.at("values").get<std::vector<double>>();
+          f.seconds = record.value("seconds", 0.0);
+          finished_[f.trial.number] = std::move(f);
+        }
+        resumed_ = static_cast<int64_t>(finished_.size());
+      } else {
+        if (!config_.seed) seed = std::random_device()();
+        header["seed"] = seed;
+      }
+      optimize::TpeOptions options;
+      options.n_objectives = static_cast<int>(objectives_.size());
+      options.n_startup_trials = static_cast<int>(config_.n_startup_trials);
+      options.n_ei_candidates = 128;  // Heretic's setting (spec/heretic-behavior.md §3.2)
+      options.seed = seed;
+      sampler_ = std::make_unique<optimize::TpeSampler>(space_, options);
+      // Trials that were asked but never finished are re-asked: restoring only the finished ones
+      // puts the random streams where they were, so the same parameters come again.
+      if (!trial_lines.empty()) sampler_->restore_from_json_lines(trial_lines, path.string());
+      journal_ = std::make_unique<io::JournalWriter>(path);
+      if (contents.records.empty()) journal_->append(header);
+      if (resumed_ > 0) spdlog::info("resuming from {}: {} finished trial(s)", path.string(), resumed_);
+    } catch (const InputError& e) {
+      problem = e.what();
+    } catch (const std::exception& e) {
+      problem = path.string() + ": " + e.what();
+    }
+  }
+  agree_on_rank0(comm_, problem);
+  comm_.broadcast(&seed, sizeof seed, 0);
+  seed_ = seed;
+}
+
+void TrialLoop::record_result(const optimize::Trial& asked, const optimize::HereticTrialParams& params,
+                              const Scores& scores) {
+  std::vector<double> objective_values;
+  bool failed = false;
+  for (size_t i : objectives_) {
+    double v = scores.values[i];
+    if (engine_.scorers()[i].config.optimization == config::Optimization::kMaximize) v = -v;
+    if (std::isnan(v)) failed = true;
+    objective_values.push_back(v);
+  }
+  if (failed) {
+    sampler_->fail(asked.number);
+  } else {
+    sampler_->tell(asked.number, objective_values);
+  }
+  FinishedTrial f;
+  f.trial = sampler_->trial(asked.number);
+  f.params = params_json(params);
+  f.partial = scores.partial;
+  f.scorer_values = scores.values;
+  f.seconds = scores.seconds;
+  ordered_json record = {{"type", "result"},
+                         {"trial", ordered_json::parse(optimize::to_json_line(f.trial, space_))},
+                         {"params", f.params},
+                         {"values", f.scorer_values},
+                         {"scores", ordered_json::array()},
+                         {"seconds", f.seconds},
+                         {"ranks", comm_.size()}};
+  for (const auto& p : f.partial) record["scores"].push_back({{"sum", p.sum}, {"count", p.count}});
+  journal_->append(record);  // fsync'd: a finished trial survives any later crash
+  finished_[f.trial.number] = std::move(f);
+
+  const int64_t done = static_cast<int64_t>(finished_.size());
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const int64_t run_here = done - resumed_;
+  const double eta = run_here > 0 ? elapsed / static_cast<double>(run_here) * static_cast<double>(config_.n_trials - done) : 0.0;
+  spdlog::info("[trial {:>3}/{}] {}{} | {} | {} | ETA {}", asked.number + 1, config_.n_trials,
+               describe_scores(engine_.scorers(), scores), failed ? " (failed)" : "", describe_params(params),
+               format_duration(scores.seconds), format_duration(eta));
+}
+
+int TrialLoop::run() {
+  const auto& dirs = engine_.directions();
+  open_journal(tensor_hash(dirs.directions));
+  start_ = std::chrono::steady_clock::now();
+  if (leader()) {
+    spdlog::info("optimising {} over {} trial(s) ({} random start-up), seed {}", fmt::join(objective_names(), " and "),
+                 config_.n_trials, config_.n_startup_trials, seed_);
+  }
+  std::vector<double> message(space_.size() + 1);
+  while (true) {
+    // Rank 0 decides the next trial (number and parameters) or the end (number -1).
+    if (leader()) {
+      if (static_cast<int64_t>(finished_.size()) >= config_.n_trials) {
+        message[0] = -1;
+      } else {
+        const optimize::Trial trial = sampler_->ask();
+        message[0] = trial.number;
+        std::copy(trial.params.begin(), trial.params.end(), message.begin() + 1);
+      }
+    }
+    comm_.broadcast(message.data(), message.size() * sizeof(double), 0);
+    if (message[0] < 0) break;
+    optimize::Trial asked;
+    asked.number = static_cast<int>(message[0]);
+    asked.params.assign(message.begin() + 1, message.end());
+    const optimize::HereticTrialParams params = optimize::decode_heretic_params(space_, asked.params);
+    const Scores scores = engine_.evaluate(comm_, params);
+    if (leader()) record_result(asked, params, scores);
+  }
+  finish();
+  return static_cast<int>(ExitCode::kOk);
+}
+
+std::string TrialLoop::model_card(const FinishedTrial& f) const {
+  std::ostringstream card;
+  const std::string model = config_.model;
+  card << "---\nbase_model: " << model << "\ntags:\n- heretic\n- abliterated\n- uncensored\n---\n\n";
+  card << "# " << fs::path(model).filename().string() << " (abliterated, trial " << f.trial.number + 1 << ")\n\n";
+  card << "This model is `" << model << "`";
+  if (!engine_.inputs().model_commit.empty()) card << " (revision `" << engine_.inputs().model_commit << "`)";
+  card << " with its refusal directions ablated by heretic-mpi " << HERETIC_VERSION
+       << " (directional ablation with optimised parameters; the merged weights are exact, row normalization \""
+       << config::to_string(config_.row_normalization) << "\").\n\n";
+  card << "## Scores\n\n| metric | this model | original model |\n|---|---|---|\n";
+  for (size_t i = 0; i < engine_.scorers().size(); ++i) {
+    const auto& slot = engine_.scorers()[i];
+    card << "| " << slot.config.display_name() << " | " << format_score(slot, f.partial[i], f.scorer_values[i])
+         << " | " << format_score(slot, baseline_.partial[i], baseline_.values[i]) << " |\n";
+  }
+  card << "\n## Abliteration parameters\n\n```json\n" << f.params.dump(2) << "\n```\n";
+  return card.str();
+}
+
+void TrialLoop::finish() {
+  // Rank 0 knows the results; the Pareto front decides what is exported.
+  std::string problem;
+  std::vector<int64_t> front;
+  std::vector<int64_t> exports;
+  if (leader()) {
+    std::vector<int> numbers;
+    std::vector<optimize::ObjectivePoint> points;
+    for (const auto& [number, f] : finished_) {
+      if (f.trial.state != optimize::TrialState::kComplete) continue;
+      numbers.push_back(number);
+      points.push_back(f.trial.values);
+    }
+    for (int index : optimize::pareto_front(points)) front.push_back(numbers[static_cast<size_t>(index)]);
+    std::sort(front.begin(), front.end(), [&](int64_t a, int64_t b) {
+      return finished_.at(static_cast<int>(a)).trial.values < finished_.at(static_cast<int>(b)).trial.values;
+    });
+    spdlog::info("Pareto front ({} of {} finished trials; baseline {}):", front.size(), finished_.size(),
+                 describe_scores(engine_.scorers(), baseline_));
+    for (int64_t number : front) {
+      const FinishedTrial& f = finished_.at(static_cast<int>(number));
+      Scores s;
+      s.partial = f.partial;
+      s.values = f.scorer_values;
+      spdlog::info("  [Trial {:>3}] {} | {}", number + 1, describe_scores(engine_.scorers(), s),
+                   optimize::decode_heretic_params(space_, f.trial.params).per_layer ? "per layer" : "global");
+    }
+    const auto& selection = config_.output.export_trials;
+    if (selection.kind == config::ExportSelection::Kind::kPareto) exports = front;
+    if (selection.kind == config::ExportSelection::Kind::kTrials) {
+      for (int64_t wanted : selection.trials) {
+        const auto it = finished_.find(static_cast<int>(wanted - 1));
+        if (it == finished_.end() || it->second.trial.state != optimize::TrialState::kComplete) {
+          spdlog::warn("output.export: trial {} did not finish successfully; it is not exported", wanted);
+          continue;
+        }
+        exports.push_back(wanted - 1);
+      }
+    }
+    try {
+      io::Results results;
+      results.run = {HERETIC_VERSION, config::to_toml(config_), config_.model, engine_.inputs().model_commit,
+                     comm_.size(), seed_};
+      results.good_mean = to_matrix(engine_.directions().good_mean);
+      results.bad_mean = to_matrix(engine_.directions().bad_mean);
+      results.directions = to_matrix(engine_.directions().directions);
+      for (const auto& [number, f] : finished_) {
+        io::TrialRecord row;
+        row.number = number + 1;
+        row.params_json = f.params.dump();
+        row.values = f.trial.values;
+        row.objectives = objective_names();
+        row.kl = std::numeric_limits<double>::quiet_NaN();
+        for (size_t i = 0; i < engine_.scorers().size(); ++i) {
+          const auto& slot = engine_.scorers()[i];
+          if (slot.keyword && row.refusals < 0) {
+            row.refusals = static_cast<int64_t>(std::llround(f.partial[i].sum));
+            row.refusal_prompts = f.partial[i].count;
+          }
+          if (slot.kl && std::isnan(row.kl)) row.kl = f.scorer_values[i];
+        }
+        row.rank = 0;
+        row.seconds = f.seconds;
+        row.status = f.trial.state == optimize::TrialState::kComplete ? "complete" : "failed";
+        results.trials.push_back(std::move(row));
+      }
+      for (int64_t number : front) results.pareto.push_back(number + 1);
+      const fs::path path = fs::path(config_.output.dir) / "results.h5";
+      io::write_results(path, results);
+      spdlog::info("results: {}", path.string());
+    } catch (const std::exception& e) {
+      problem = e.what();
+    }
+  }
+  agree_on_rank0(comm_, problem);
+
+  // Exports: trial numbers go to every rank; each rank writes the ones assigned to it.
+  uint64_t count = exports.size();
+  comm_.broadcast(&count, sizeof count, 0);
+  exports.resize(count);
+  if (count > 0) comm_.broadcast(exports.data(), count * sizeof(int64_t), 0);
+  std::vector<std::string> cards(count);
+  for (size_t i = 0; i < count; ++i) {
+    std::vector<double> params(space_.size());
+    if (leader()) {
+      const FinishedTrial& f = finished_.at(static_cast<int>(exports[i]));
+      params = f.trial.params;
+      cards[i] = model_card(f);
+    }
+    comm_.broadcast(params.data(), params.size() * sizeof(double), 0);
+    cards[i] = broadcast_string(comm_, cards[i], 0);
+    if (static_cast<int>(i % static_cast<size_t>(comm_.size())) != comm_.rank()) continue;
+    char name[32];
+    std::snprintf(name, sizeof name, "trial-%03lld", static_cast<long long>(exports[i] + 1));
+    const fs::path folder = fs::path(config_.output.dir) / "models" / name;
+    engine_.export_model(optimize::decode_heretic_params(space_, params), folder, cards[i]);
+    spdlog::info("exported trial {} to {}", exports[i] + 1, folder.string());
+  }
+  comm_.barrier();
+}
+
+}  // namespace
+
+Run::Run() = default;
+Run::~Run() = default;
+
+std::unique_ptr<Run> Run::load(const config::Config& config) {
+  std::unique_ptr<Run> run(new Run());
+  run->engine_ = Engine::load(config, torch::kCPU);
+  return run;
+}
+
+const LoadedInputs& Run::inputs() const { return engine_->inputs(); }
+
+int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
+  Engine& engine = *engine_;
+  const config::Config& config = engine.config();
+  if (config.mpi.ranks_per_trial != comm.size() && comm.size() > 1 && comm.rank() == 0) {
+    spdlog::warn("this build evaluates every trial with all {} ranks together (as ranks_per_trial = {}); "
+                 "independent worker groups are not available yet",
+                 comm.size(), comm.size());
+  }
+  // Phase 2: response prefix, prompts encoded with it, baselines.
+  auto phase_start = std::chrono::steady_clock::now();
+  auto phase_seconds = [&phase_start] {
+    const auto now = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(now - phase_start).count();
+    phase_start = now;
+    return s;
+  };
+  const std::string prefix = engine.response_prefix(comm);
+  if (config.response_prefix) {
+    spdlog::info("response prefix (configured): {}", nlohmann::json(prefix).dump());
+  } else {
+    spdlog::info("response prefix (detected): {}", prefix.empty() ? "none" : nlohmann::json(prefix).dump());
+  }
+  engine.prepare(prefix);
+  const Scores baseline = engine.baseline(comm);
+  spdlog::info("baseline: {} ({})", describe_scores(engine.scorers(), baseline), format_duration(phase_seconds()));
+
+  // Phase 3: directions.
+  const Directions& dirs = engine.compute_directions(comm);
+  spdlog::info("refusal directions from {} good and {} bad prompts, {} rows of {} ({})", dirs.good_count,
+               dirs.bad_count, dirs.directions.size(0), dirs.directions.size(1), format_duration(phase_seconds()));
+
+  // Phases 4 and 5.
+  TrialLoop loop(engine, comm, settings, baseline);
+  return loop.run();
+}
+
+}  // namespace heretic::app

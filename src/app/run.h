@@ -1,0 +1,48 @@
+// Phases 1–5 of a run on this rank (DESIGN.md §1), behind a torch-free interface so that
+// main_job.cpp stays light. Phase 1 (load) is separate so that the main job can make every
+// rank agree on load errors before any collective computation starts.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/run_inputs.h"
+#include "common/error.h"
+#include "config/config.h"
+#include "mpi/communicator.h"
+
+namespace heretic::app {
+
+class Engine;
+
+// An input problem every rank of the job raised together (rank 0 found it and shared it), so
+// the job can end normally with exit code 2 instead of aborting.
+class SharedInputError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
+struct RunSettings {
+  std::string config_path;
+  std::string config_fingerprint;
+  bool fresh = false;  // ignore (and replace) an existing journal in output.dir
+};
+
+class Run {
+ public:
+  // Phase 1 on this rank; throws InputError naming the file and key.
+  static std::unique_ptr<Run> load(const config::Config& config);
+  ~Run();
+
+  const LoadedInputs& inputs() const;
+
+  // Phases 2–5 over `comm` (every rank of the job calls it). Returns the exit code. Throws
+  // SharedInputError on every rank together, anything else on one rank alone.
+  int execute(dist::Communicator& comm, const RunSettings& settings);
+
+ private:
+  Run();
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace heretic::app

@@ -19,4 +19,9 @@ using TokenIds = std::vector<int64_t>;
 std::vector<TokenIds> encode_prompts(const hf::Tokenizer& tokenizer, const hf::ChatTemplate& chat,
                                      const std::vector<data::Prompt>& prompts, const std::string& response_prefix);
 
+// Generated ids to text as Heretic's tokenizer.batch_decode does: special tokens dropped when
+// asked, then transformers' clean-up of tokenization spaces when the model's tokenizer_config
+// sets clean_up_tokenization_spaces.
+std::string decode_response(const hf::Tokenizer& tokenizer, const TokenIds& ids, bool skip_special_tokens);
+
 }  // namespace heretic::eval

@@ -16,9 +16,8 @@ constexpr char32_t kInvalid = 0xFFFFFFFF;  // stands for a byte that starts no v
 // but a marker test must never throw on odd input).
 char32_t next_code_point(std::string_view text, size_t& pos) {
   utf8proc_int32_t code_point = 0;
-  const utf8proc_ssize_t length =
-      utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + pos),
-                       static_cast<utf8proc_ssize_t>(text.size() - pos), &code_point);
+  const utf8proc_ssize_t length = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + pos),
+                                                   static_cast<utf8proc_ssize_t>(text.size() - pos), &code_point);
   if (length <= 0) {
     ++pos;
     return kInvalid;
@@ -54,8 +53,8 @@ bool is_cased(char32_t c) {
 // MidLetter, MidNumLet and Single_Quote.
 bool is_case_ignorable(char32_t c) {
   static constexpr char32_t kWordBreakIgnorable[] = {0x27,   0x2E,   0x3A,   0xB7,   0x387,  0x55F,
-                                                      0x5F4,  0x2018, 0x2019, 0x2024, 0x2027, 0xFE13,
-                                                      0xFE52, 0xFE55, 0xFF07, 0xFF0E, 0xFF1A};
+                                                     0x5F4,  0x2018, 0x2019, 0x2024, 0x2027, 0xFE13,
+                                                     0xFE52, 0xFE55, 0xFF07, 0xFF0E, 0xFF1A};
   if (std::find(std::begin(kWordBreakIgnorable), std::end(kWordBreakIgnorable), c) != std::end(kWordBreakIgnorable))
     return true;
   switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {

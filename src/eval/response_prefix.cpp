@@ -24,8 +24,8 @@ std::string longest_common_prefix(const std::vector<std::string>& texts) {
   if (texts.empty()) return "";
   size_t length = texts.front().size();
   for (const std::string& text : texts) {
-    const auto mismatch = std::mismatch(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(length, text.size())),
-                                        texts.front().begin());
+    const auto mismatch = std::mismatch(
+        text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(length, text.size())), texts.front().begin());
     length = static_cast<size_t>(mismatch.first - text.begin());
   }
   // Python's os.path.commonprefix compares characters: when the texts part inside a

@@ -111,7 +111,7 @@ std::string Engine::response_prefix(dist::Communicator& comm) {
     if (!mine.empty()) {
       const auto ids = eval::encode_prompts(*tokenizer_, *chat_, mine, prefix);
       for (const auto& response : runner_->generate(ids, config_.max_response_length)) {
-        local.push_back(tokenizer_->decode(std::vector<hf::TokenId>(response.begin(), response.end()), false));
+        local.push_back(eval::decode_response(*tokenizer_, response, false));
       }
     }
     std::vector<std::string> all;

@@ -32,7 +32,7 @@ inline const std::vector<BadConfigCase>& bad_config_cases() {
        "key 'search_space.direction_index_min': direction_index_min (0.8) must not exceed direction_index_max (0.5)"},
       {"SearchRangeOutOfRange", "model = \"m\"\n[search_space]\nmax_weight_position_max = 1.5\n", {},
        "key 'search_space.max_weight_position_max': must be between 0 and 1, got 1.5"},
-      {"SearchRangeUnknownKey", "model = \"m\"\n[search_space]\ndirection_index_low = 0.5\n", {},
+      {"SearchRangeUnknownKey", "model = \"m\"\n[search_space]\ndirection_index_mni = 0.5\n", {},
        "did you mean 'direction_index_min'?"},
       {"QuantileOutOfRange", "model = \"m\"\nwinsorization_quantile = 1.5\n", {},
        "key 'winsorization_quantile': must be between 0 and 1, got 1.5"},

@@ -1,6 +1,8 @@
 // The main job under mpirun with 2 ranks, as a user starts it.
 #include <gtest/gtest.h>
 
+#include "io/results_file.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -36,9 +38,14 @@ std::string organism_job(const std::filesystem::path& out, const std::string& ba
          "[output]\ndir = \"" + out.string() + "\"\n";
 }
 
+// A short search on the organism: three random trials with responses cut at 16 tokens.
+std::string short_search(const std::filesystem::path& out) {
+  return "n_trials = 3\nn_startup_trials = 3\nseed = 7\nmax_response_length = 16\n" + organism_job(out);
+}
+
 TEST(MainJobMpi, TwoRanksStartLoadLogAndReportTheWorld) {
   const auto dir = scratch("start");
-  std::ofstream(dir / "job.toml") << organism_job(dir / "out");
+  std::ofstream(dir / "job.toml") << short_search(dir / "out");
   const auto result = run_process(mpirun(2) + " --config " + shell_quote((dir / "job.toml").string()));
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("world: 2 rank(s)"), std::string::npos) << result.out;
@@ -53,8 +60,37 @@ TEST(MainJobMpi, TwoRanksStartLoadLogAndReportTheWorld) {
   EXPECT_NE(result.out.find("(qwen3, 6 layers, hidden 64, float32"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("good_prompts: 400 prompts"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("scorer.KeywordRate.prompts: 100 prompts"), std::string::npos) << result.out;
-  // The not-yet-built phases are announced, not silently skipped.
-  EXPECT_NE(result.out.find("no trials were run"), std::string::npos);
+  // Phases 2-5 ran: three trials, a front, results.h5.
+  EXPECT_NE(result.out.find("[trial   3/3]"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("Pareto front"), std::string::npos) << result.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "results.h5"));
+}
+
+// Sharding must not change what is computed: one rank and two ranks give the same directions
+// (to 1e-6) and, for the same seeded trials, the same refusal counts and KL values.
+TEST(MainJobMpi, OneAndTwoRanksComputeTheSameDirectionsAndScores) {
+  const auto dir = scratch("same");
+  std::ofstream(dir / "one.toml") << short_search(dir / "one");
+  std::ofstream(dir / "two.toml") << short_search(dir / "two");
+  const auto one = run_process(mpirun(1) + " --config " + shell_quote((dir / "one.toml").string()));
+  ASSERT_EQ(one.exit_code, 0) << one.out << one.err;
+  const auto two = run_process(mpirun(2) + " --config " + shell_quote((dir / "two.toml").string()));
+  ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
+  const io::Results a = io::read_results(dir / "one" / "results.h5");
+  const io::Results b = io::read_results(dir / "two" / "results.h5");
+  ASSERT_EQ(a.directions.values.size(), b.directions.values.size());
+  ASSERT_FALSE(a.directions.values.empty());
+  for (size_t i = 0; i < a.directions.values.size(); ++i) {
+    EXPECT_NEAR(a.directions.values[i], b.directions.values[i], 1e-6) << "element " << i;
+  }
+  ASSERT_EQ(a.trials.size(), 3u);
+  ASSERT_EQ(b.trials.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(a.trials[i].params_json, b.trials[i].params_json);
+    EXPECT_EQ(a.trials[i].refusals, b.trials[i].refusals);
+    EXPECT_NEAR(a.trials[i].kl, b.trials[i].kl, 1e-6);
+  }
+  EXPECT_EQ(b.run.world_size, 2);
 }
 
 TEST(MainJobMpi, MissingPromptFileIsReportedOnceWithExitCode2) {

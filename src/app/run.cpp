@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -20,6 +21,7 @@
 #include "common/error.h"
 #include "config/print.h"
 #include "io/journal.h"
+#include "mpi/stop_signals.h"
 #include "io/results_file.h"
 #include "optimize/pareto.h"
 #include "optimize/tpe_sampler.h"
@@ -186,7 +188,7 @@ class TrialLoop {
   std::vector<std::string> objective_names() const;
   void open_journal(const std::string& directions_hash);
   void record_result(const optimize::Trial& asked, const optimize::HereticTrialParams& params, const Scores& scores);
-  void finish();
+  void finish(bool stopped);
   std::string model_card(const FinishedTrial& trial) const;
 
   Engine& engine_;
@@ -340,7 +342,16 @@ int TrialLoop::run() {
                  config_.n_trials, config_.n_startup_trials, seed_);
   }
   std::vector<double> message(space_.size() + 1);
+  int stop = 0;
   while (true) {
+    // A stop signal on any rank ends the loop on all of them between trials: the finished
+    // trials are all in the journal, so nothing is lost.
+    int64_t signalled = dist::stop_signal();
+    comm_.allreduce_sum(&signalled, 1);
+    if (signalled != 0) {
+      stop = dist::stop_signal() != 0 ? dist::stop_signal() : SIGTERM;
+      break;
+    }
     // Rank 0 decides the next trial (number and parameters) or the end (number -1).
     if (leader()) {
       if (static_cast<int64_t>(finished_.size()) >= config_.n_trials) {
@@ -360,7 +371,15 @@ int TrialLoop::run() {
     const Scores scores = engine_.evaluate(comm_, params);
     if (leader()) record_result(asked, params, scores);
   }
-  finish();
+  finish(stop != 0);
+  if (stop != 0) {
+    if (leader()) {
+      spdlog::warn("stopped by {} after {} of {} trials; the journal and results.h5 are saved — rerun the same "
+                   "command to resume",
+                   dist::signal_name(stop), finished_.size(), config_.n_trials);
+    }
+    return static_cast<int>(ExitCode::kStopped);
+  }
   return static_cast<int>(ExitCode::kOk);
 }
 
@@ -384,7 +403,7 @@ std::string TrialLoop::model_card(const FinishedTrial& f) const {
   return card.str();
 }
 
-void TrialLoop::finish() {
+void TrialLoop::finish(bool stopped) {
   // Rank 0 knows the results; the Pareto front decides what is exported.
   std::string problem;
   std::vector<int64_t> front;
@@ -412,8 +431,9 @@ void TrialLoop::finish() {
                    optimize::decode_heretic_params(space_, f.trial.params).per_layer ? "per layer" : "global");
     }
     const auto& selection = config_.output.export_trials;
-    if (selection.kind == config::ExportSelection::Kind::kPareto) exports = front;
-    if (selection.kind == config::ExportSelection::Kind::kTrials) {
+    // A stopped run exports nothing yet: its front may still change when it resumes.
+    if (!stopped && selection.kind == config::ExportSelection::Kind::kPareto) exports = front;
+    if (!stopped && selection.kind == config::ExportSelection::Kind::kTrials) {
       for (int64_t wanted : selection.trials) {
         const auto it = finished_.find(static_cast<int>(wanted - 1));
         if (it == finished_.end() || it->second.trial.state != optimize::TrialState::kComplete) {
@@ -506,6 +526,7 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
                  "independent worker groups are not available yet",
                  comm.size(), comm.size());
   }
+  dist::install_stop_handlers();
   // Phase 2: response prefix, prompts encoded with it, baselines.
   auto phase_start = std::chrono::steady_clock::now();
   auto phase_seconds = [&phase_start] {

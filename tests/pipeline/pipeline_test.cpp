@@ -115,6 +115,35 @@ TEST(Pipeline, RerunResumesWithoutLosingOrRepeatingTrials) {
   fs::remove_all(out);
 }
 
+// Slurm's SIGTERM before the time limit: the run stops between trials with exit code 3, keeps
+// every finished trial, and the same command finishes the job.
+TEST(Pipeline, SigtermStopsWithExitCode3AndTheRerunCompletes) {
+  const fs::path out = fresh_dir("sigterm");
+  const std::string overrides = "--set n_trials=30 --set n_startup_trials=30 --set output.export=none";
+  // Start in the background; send SIGTERM once a few trials are journaled.
+  const std::string command = "cd " + shell_quote(HERETIC_SOURCE_DIR) + " && (" + shell_quote(HERETIC_EXECUTABLE) +
+                              " --config configs/demo.toml --set " + shell_quote("output.dir=" + out.string()) + " " +
+                              overrides + " & pid=$!; for i in $(seq 600); do " +
+                              "n=$(grep -c '\"type\":\"result\"' " + shell_quote((out / "journal.jsonl").string()) +
+                              " 2>/dev/null); [ \"${n:-0}\" -ge 3 ] && break; sleep 0.2; done; kill -TERM $pid; wait $pid)";
+  const auto stopped = run_process(command);
+  ASSERT_EQ(stopped.exit_code, 3) << stopped.out << stopped.err;
+  EXPECT_NE(stopped.out.find("stopped by SIGTERM"), std::string::npos) << stopped.out;
+  const size_t kept = results_of(out).size();
+  EXPECT_GE(kept, 3u);
+  EXPECT_LT(kept, 30u);
+  EXPECT_EQ(io::read_results(out / "results.h5").trials.size(), kept);
+
+  const auto rerun = run_demo(out, overrides);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  const auto all = results_of(out);
+  ASSERT_EQ(all.size(), 30u);
+  std::set<int> numbers;
+  for (const auto& record : all) numbers.insert(record["trial"]["trial"].get<int>());
+  EXPECT_EQ(numbers.size(), 30u);
+  fs::remove_all(out);
+}
+
 TEST(Pipeline, ExportedTrialScoresLikeTheTrial) {
   const fs::path out = fresh_dir("export");
   auto run = run_demo(out, "--set n_trials=3 --set n_startup_trials=3 --set 'output.export=[2]'");

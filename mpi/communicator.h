@@ -30,6 +30,17 @@ class Communicator {
   virtual void broadcast(void* data, size_t bytes, int root) = 0;
   // Every rank's string, indexed by rank.
   virtual std::vector<std::string> allgather(const std::string& value) = 0;
+
+  // Point-to-point messages of `bytes` bytes (blocking; safe from several threads at once).
+  // recv takes a message from `source` (kAnySource: from any rank) with `tag`, whose size must
+  // be exactly `bytes`; it returns the sender's rank.
+  static constexpr int kAnySource = -1;
+  virtual void send(const void* data, size_t bytes, int dest, int tag) = 0;
+  virtual int recv(void* data, size_t bytes, int source, int tag) = 0;
+
+  // Collective: the ranks passing the same `color` form a new communicator, ordered by `key`
+  // (then by rank here). Node-local ranks are those of the parent.
+  virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
   // Ends the whole job at once (any rank's fatal error); never returns.
   [[noreturn]] virtual void abort(int exit_code) = 0;
 };

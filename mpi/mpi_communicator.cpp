@@ -20,7 +20,8 @@ void check(int code, const char* call) {
 
 class MpiCommunicator final : public Communicator {
  public:
-  explicit MpiCommunicator(MPI_Comm comm) : comm_(comm) {
+  // `owned`: the communicator was created for this object (split) and is freed with it.
+  explicit MpiCommunicator(MPI_Comm comm, bool owned = false) : comm_(comm), owned_(owned) {
     HERETIC_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
     HERETIC_MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
     HERETIC_MPI_CHECK(MPI_Comm_size(comm_, &size_));
@@ -32,7 +33,10 @@ class MpiCommunicator final : public Communicator {
   ~MpiCommunicator() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
-    if (!finalized) MPI_Comm_free(&node_);
+    if (!finalized) {
+      MPI_Comm_free(&node_);
+      if (owned_) MPI_Comm_free(&comm_);
+    }
   }
 
   int rank() const override { return rank_; }
@@ -73,6 +77,24 @@ class MpiCommunicator final : public Communicator {
     return values;
   }
 
+  void send(const void* data, size_t bytes, int dest, int tag) override {
+    HERETIC_MPI_CHECK(MPI_Send(data, checked_count(bytes), MPI_BYTE, dest, tag, comm_));
+  }
+  int recv(void* data, size_t bytes, int source, int tag) override {
+    MPI_Status status;
+    HERETIC_MPI_CHECK(MPI_Recv(data, checked_count(bytes), MPI_BYTE, source == kAnySource ? MPI_ANY_SOURCE : source,
+                               tag, comm_, &status));
+    int received = 0;
+    HERETIC_MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &received));
+    if (static_cast<size_t>(received) != bytes) throw std::runtime_error("MPI message of unexpected size");
+    return status.MPI_SOURCE;
+  }
+  std::unique_ptr<Communicator> split(int color, int key) override {
+    MPI_Comm part = MPI_COMM_NULL;
+    HERETIC_MPI_CHECK(MPI_Comm_split(comm_, color, key, &part));
+    return std::make_unique<MpiCommunicator>(part, true);
+  }
+
   [[noreturn]] void abort(int exit_code) override {
     MPI_Abort(comm_, exit_code);
     std::_Exit(exit_code);  // MPI_Abort should not return; make sure.
@@ -85,6 +107,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   MPI_Comm comm_;
+  bool owned_ = false;
   MPI_Comm node_ = MPI_COMM_NULL;
   int rank_ = 0;
   int size_ = 1;

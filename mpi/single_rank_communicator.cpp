@@ -1,4 +1,12 @@
+#include <condition_variable>
 #include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+
+#include <string>
+#include <utility>
 
 #include "mpi/communicator.h"
 
@@ -17,6 +25,37 @@ class SingleRankCommunicator final : public Communicator {
   void broadcast(void*, size_t, int) override {}
   std::vector<std::string> allgather(const std::string& value) override { return {value}; }
   [[noreturn]] void abort(int exit_code) override { std::_Exit(exit_code); }
+
+  // Messages to itself, e.g. between a coordinator thread and the worker of the same process.
+  void send(const void* data, size_t bytes, int dest, int tag) override {
+    if (dest != 0) throw std::invalid_argument("send to rank " + std::to_string(dest) + " of a 1-rank communicator");
+    const auto* p = static_cast<const char*>(data);
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back({tag, std::string(p, p + bytes)});
+    ready_.notify_all();
+  }
+  int recv(void* data, size_t bytes, int source, int tag) override {
+    if (source != 0 && source != kAnySource) {
+      throw std::invalid_argument("recv from rank " + std::to_string(source) + " of a 1-rank communicator");
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+        if (it->first != tag) continue;
+        if (it->second.size() != bytes) throw std::runtime_error("message of unexpected size");
+        std::memcpy(data, it->second.data(), bytes);
+        queue_.erase(it);
+        return 0;
+      }
+      ready_.wait(lock);
+    }
+  }
+  std::unique_ptr<Communicator> split(int, int) override { return std::make_unique<SingleRankCommunicator>(); }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::pair<int, std::string>> queue_;
 };
 
 }  // namespace

@@ -11,7 +11,10 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <deque>
+#include <exception>
 #include <map>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -21,6 +24,7 @@
 #include "common/error.h"
 #include "config/print.h"
 #include "io/journal.h"
+#include "io/logging.h"
 #include "mpi/stop_signals.h"
 #include "io/results_file.h"
 #include "optimize/pareto.h"
@@ -168,12 +172,15 @@ struct FinishedTrial {
   std::vector<eval::PartialScore> partial;
   std::vector<double> scorer_values;
   double seconds = 0.0;
+  int rank = 0;  // leader of the group that evaluated it
 };
 
 class TrialLoop {
  public:
-  TrialLoop(Engine& engine, dist::Communicator& comm, const RunSettings& settings, const Scores& baseline)
-      : engine_(engine), comm_(comm), settings_(settings), config_(engine.config()), baseline_(baseline) {
+  TrialLoop(Engine& engine, dist::Communicator& comm, dist::Communicator& group, const RunSettings& settings,
+            const Scores& baseline)
+      : engine_(engine), comm_(comm), group_(group), settings_(settings), config_(engine.config()),
+        baseline_(baseline) {
     for (size_t i = 0; i < engine.scorers().size(); ++i) {
       if (engine.scorers()[i].config.optimization != config::Optimization::kNone) objectives_.push_back(i);
     }
@@ -187,12 +194,17 @@ class TrialLoop {
   bool leader() const { return comm_.rank() == 0; }
   std::vector<std::string> objective_names() const;
   void open_journal(const std::string& directions_hash);
-  void record_result(const optimize::Trial& asked, const optimize::HereticTrialParams& params, const Scores& scores);
+  void coordinate();
+  void work();
+  void record_result(const optimize::Trial& asked, const optimize::HereticTrialParams& params, const Scores& scores,
+                     int evaluated_by);
   void finish(bool stopped);
   std::string model_card(const FinishedTrial& trial) const;
 
   Engine& engine_;
-  dist::Communicator& comm_;
+  dist::Communicator& comm_;   // the world
+  dist::Communicator& group_;  // this rank's worker group (ranks_per_trial ranks)
+  std::unique_ptr<dist::Communicator> farm_;  // trial messages between the coordinator and group leaders
   const RunSettings& settings_;
   const config::Config& config_;
   const Scores& baseline_;
@@ -203,6 +215,8 @@ class TrialLoop {
   std::unique_ptr<optimize::TpeSampler> sampler_;
   std::unique_ptr<io::JournalWriter> journal_;
   std::map<int, FinishedTrial> finished_;
+  std::deque<optimize::Trial> pending_;  // asked before an interruption, never finished: evaluated again
+  int stop_signal_ = 0;
   int64_t resumed_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
@@ -254,6 +268,7 @@ void TrialLoop::open_journal(const std::string& directions_hash) {
         seed = old.at("seed").get<uint32_t>();
         for (size_t i = 1; i < contents.records.size(); ++i) {
           const ordered_json& record = contents.records[i];
+          if (record.value("type", "") == "asked") trial_lines.push_back(record.at("trial").dump());
           if (record.value("type", "") != "result") continue;
           trial_lines.push_back(record.at("trial").dump());
           FinishedTrial f;
@@ -262,6 +277,7 @@ void TrialLoop::open_journal(const std::string& directions_hash) {
           for (const auto& s : record.at("scores")) f.partial.push_back({s.at("sum").get<double>(), s.at("count").get<int64_t>()});
           f.scorer_values = record.at("values").get<std::vector<double>>();
           f.seconds = record.value("seconds", 0.0);
+          f.rank = record.value("rank", 0);
           finished_[f.trial.number] = std::move(f);
         }
         resumed_ = static_cast<int64_t>(finished_.size());
@@ -275,12 +291,18 @@ void TrialLoop::open_journal(const std::string& directions_hash) {
       options.n_ei_candidates = 128;  // Heretic's setting (spec/heretic-behavior.md §3.2)
       options.seed = seed;
       sampler_ = std::make_unique<optimize::TpeSampler>(space_, options);
-      // Trials that were asked but never finished are re-asked: restoring only the finished ones
-      // puts the random streams where they were, so the same parameters come again.
+      // Trials that were asked but never finished (the job died while they ran) stay in the
+      // sampler as running and are evaluated again with the same parameters.
       if (!trial_lines.empty()) sampler_->restore_from_json_lines(trial_lines, path.string());
+      for (const auto& trial : sampler_->trials()) {
+        if (trial.state == optimize::TrialState::kRunning) pending_.push_back(trial);
+      }
       journal_ = std::make_unique<io::JournalWriter>(path);
       if (contents.records.empty()) journal_->append(header);
-      if (resumed_ > 0) spdlog::info("resuming from {}: {} finished trial(s)", path.string(), resumed_);
+      if (resumed_ > 0 || !pending_.empty()) {
+        spdlog::info("resuming from {}: {} finished trial(s){}", path.string(), resumed_,
+                     pending_.empty() ? "" : ", " + std::to_string(pending_.size()) + " interrupted one(s) run again");
+      }
     } catch (const InputError& e) {
       problem = e.what();
     } catch (const std::exception& e) {
@@ -293,7 +315,7 @@ void TrialLoop::open_journal(const std::string& directions_hash) {
 }
 
 void TrialLoop::record_result(const optimize::Trial& asked, const optimize::HereticTrialParams& params,
-                              const Scores& scores) {
+                              const Scores& scores, int evaluated_by) {
   std::vector<double> objective_values;
   bool failed = false;
   for (size_t i : objectives_) {
@@ -313,13 +335,15 @@ void TrialLoop::record_result(const optimize::Trial& asked, const optimize::Here
   f.partial = scores.partial;
   f.scorer_values = scores.values;
   f.seconds = scores.seconds;
+  f.rank = evaluated_by;
   ordered_json record = {{"type", "result"},
                          {"trial", ordered_json::parse(optimize::to_json_line(f.trial, space_))},
                          {"params", f.params},
                          {"values", f.scorer_values},
                          {"scores", ordered_json::array()},
                          {"seconds", f.seconds},
-                         {"ranks", comm_.size()}};
+                         {"rank", evaluated_by},
+                         {"ranks", group_.size()}};
   for (const auto& p : f.partial) record["scores"].push_back({{"sum", p.sum}, {"count", p.count}});
   journal_->append(record);  // fsync'd: a finished trial survives any later crash
   finished_[f.trial.number] = std::move(f);
@@ -328,49 +352,133 @@ void TrialLoop::record_result(const optimize::Trial& asked, const optimize::Here
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const int64_t run_here = done - resumed_;
   const double eta = run_here > 0 ? elapsed / static_cast<double>(run_here) * static_cast<double>(config_.n_trials - done) : 0.0;
-  spdlog::info("[trial {:>3}/{}] {}{} | {} | {} | ETA {}", asked.number + 1, config_.n_trials,
+  spdlog::info("[trial {:>3}/{}] {}{} | {} | {}{} | ETA {}", asked.number + 1, config_.n_trials,
                describe_scores(engine_.scorers(), scores), failed ? " (failed)" : "", describe_params(params),
-               format_duration(scores.seconds), format_duration(eta));
+               format_duration(scores.seconds),
+               comm_.size() > group_.size() ? " on rank " + std::to_string(evaluated_by) : "", format_duration(eta));
+}
+
+// Message tags between the coordinator (a thread of rank 0) and the group leaders.
+constexpr int kTagAssign = 1;
+constexpr int kTagResult = 2;
+
+// Rank 0's coordinator: keeps every idle group busy with a trial (the sampler's constant liar
+// pushes concurrent asks apart), records each result in the journal before the group gets its
+// next trial, and on a stop signal lets the trials in flight finish but starts no new one.
+void TrialLoop::coordinate() {
+  const int k = group_.size();
+  const size_t n_params = space_.size();
+  const size_t n_scorers = engine_.scorers().size();
+  std::deque<int> idle;
+  for (int leader = 0; leader < comm_.size(); leader += k) idle.push_back(leader);
+  std::map<int, int> in_flight;  // group leader -> trial number
+  std::vector<double> assign(n_params + 1);
+  std::vector<double> result(2 * n_scorers + 2);
+  while (true) {
+    if (stop_signal_ == 0 && dist::stop_signal() != 0) {
+      stop_signal_ = dist::stop_signal();
+      spdlog::warn("{} received: finishing the {} trial(s) in flight, starting no new one",
+                   dist::signal_name(stop_signal_), in_flight.size());
+    }
+    while (stop_signal_ == 0 && !idle.empty() &&
+           static_cast<int64_t>(finished_.size() + in_flight.size()) < config_.n_trials) {
+      optimize::Trial trial;
+      if (!pending_.empty()) {
+        trial = pending_.front();
+        pending_.pop_front();
+      } else {
+        trial = sampler_->ask();
+        journal_->append({{"type", "asked"}, {"trial", ordered_json::parse(optimize::to_json_line(trial, space_))}});
+      }
+      assign[0] = trial.number;
+      std::copy(trial.params.begin(), trial.params.end(), assign.begin() + 1);
+      const int leader = idle.front();
+      idle.pop_front();
+      farm_->send(assign.data(), assign.size() * sizeof(double), leader, kTagAssign);
+      in_flight[leader] = trial.number;
+    }
+    if (in_flight.empty()) break;
+    const int leader = farm_->recv(result.data(), result.size() * sizeof(double), dist::Communicator::kAnySource,
+                                   kTagResult);
+    const int number = in_flight.at(leader);
+    in_flight.erase(leader);
+    idle.push_back(leader);
+    Scores scores;
+    for (size_t i = 0; i < n_scorers; ++i) {
+      const eval::PartialScore part{result[1 + i], static_cast<int64_t>(result[1 + n_scorers + i])};
+      scores.partial.push_back(part);
+      scores.values.push_back(part.count > 0 ? part.sum / static_cast<double>(part.count)
+                                             : std::numeric_limits<double>::quiet_NaN());
+    }
+    scores.seconds = result[1 + 2 * n_scorers];
+    const optimize::Trial asked = sampler_->trial(number);
+    record_result(asked, optimize::decode_heretic_params(space_, asked.params), scores, leader);
+  }
+  assign[0] = -1;
+  for (int leader = 0; leader < comm_.size(); leader += k) {
+    farm_->send(assign.data(), assign.size() * sizeof(double), leader, kTagAssign);
+  }
+}
+
+// Every rank: evaluate the trials the coordinator hands to this rank's group, until told to stop.
+void TrialLoop::work() {
+  const size_t n_scorers = engine_.scorers().size();
+  std::vector<double> assign(space_.size() + 1);
+  std::vector<double> result(2 * n_scorers + 2);
+  while (true) {
+    if (group_.rank() == 0) farm_->recv(assign.data(), assign.size() * sizeof(double), 0, kTagAssign);
+    group_.broadcast(assign.data(), assign.size() * sizeof(double), 0);
+    if (assign[0] < 0) break;
+    const std::vector<double> params(assign.begin() + 1, assign.end());
+    const Scores scores = engine_.evaluate(group_, optimize::decode_heretic_params(space_, params));
+    if (group_.rank() != 0) continue;
+    result[0] = assign[0];
+    for (size_t i = 0; i < n_scorers; ++i) {
+      result[1 + i] = scores.partial[i].sum;
+      result[1 + n_scorers + i] = static_cast<double>(scores.partial[i].count);
+    }
+    result[1 + 2 * n_scorers] = scores.seconds;
+    farm_->send(result.data(), result.size() * sizeof(double), 0, kTagResult);
+  }
 }
 
 int TrialLoop::run() {
   const auto& dirs = engine_.directions();
   open_journal(tensor_hash(dirs.directions));
+  farm_ = comm_.split(0, comm_.rank());  // a private channel: trial messages never meet other traffic
   start_ = std::chrono::steady_clock::now();
   if (leader()) {
-    spdlog::info("optimising {} over {} trial(s) ({} random start-up), seed {}", fmt::join(objective_names(), " and "),
-                 config_.n_trials, config_.n_startup_trials, seed_);
+    spdlog::info("optimising {} over {} trial(s) ({} random start-up), seed {}; {} worker group(s) of {} rank(s)",
+                 fmt::join(objective_names(), " and "), config_.n_trials, config_.n_startup_trials, seed_,
+                 comm_.size() / group_.size(), group_.size());
   }
-  std::vector<double> message(space_.size() + 1);
-  int stop = 0;
-  while (true) {
-    // A stop signal on any rank ends the loop on all of them between trials: the finished
-    // trials are all in the journal, so nothing is lost.
-    int64_t signalled = dist::stop_signal();
-    comm_.allreduce_sum(&signalled, 1);
-    if (signalled != 0) {
-      stop = dist::stop_signal() != 0 ? dist::stop_signal() : SIGTERM;
-      break;
-    }
-    // Rank 0 decides the next trial (number and parameters) or the end (number -1).
-    if (leader()) {
-      if (static_cast<int64_t>(finished_.size()) >= config_.n_trials) {
-        message[0] = -1;
-      } else {
-        const optimize::Trial trial = sampler_->ask();
-        message[0] = trial.number;
-        std::copy(trial.params.begin(), trial.params.end(), message.begin() + 1);
+  // Rank 0 coordinates in a second thread while its main thread works in group 0.
+  std::exception_ptr coordinator_error;
+  std::thread coordinator;
+  if (leader()) {
+    coordinator = std::thread([this, &coordinator_error] {
+      try {
+        coordinate();
+      } catch (...) {
+        coordinator_error = std::current_exception();
+        // The workers wait for trials; a rank-0 failure must end the job, not hang it.
+        spdlog::error("trial coordinator failed; aborting the job");
+        io::flush_logs();
+        try {
+          std::rethrow_exception(coordinator_error);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "heretic-mpi: rank 0: trial coordinator: %s\n", e.what());
+        }
+        comm_.abort(static_cast<int>(ExitCode::kInternal));
       }
-    }
-    comm_.broadcast(message.data(), message.size() * sizeof(double), 0);
-    if (message[0] < 0) break;
-    optimize::Trial asked;
-    asked.number = static_cast<int>(message[0]);
-    asked.params.assign(message.begin() + 1, message.end());
-    const optimize::HereticTrialParams params = optimize::decode_heretic_params(space_, asked.params);
-    const Scores scores = engine_.evaluate(comm_, params);
-    if (leader()) record_result(asked, params, scores);
+    });
   }
+  work();
+  if (coordinator.joinable()) coordinator.join();
+  if (coordinator_error) std::rethrow_exception(coordinator_error);
+
+  int stop = stop_signal_;
+  comm_.broadcast(&stop, sizeof stop, 0);
   finish(stop != 0);
   if (stop != 0) {
     if (leader()) {
@@ -465,7 +573,7 @@ void TrialLoop::finish(bool stopped) {
           }
           if (slot.kl && std::isnan(row.kl)) row.kl = f.scorer_values[i];
         }
-        row.rank = 0;
+        row.rank = f.rank;
         row.seconds = f.seconds;
         row.status = f.trial.state == optimize::TrialState::kComplete ? "complete" : "failed";
         results.trials.push_back(std::move(row));
@@ -521,11 +629,10 @@ const LoadedInputs& Run::inputs() const { return engine_->inputs(); }
 int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   Engine& engine = *engine_;
   const config::Config& config = engine.config();
-  if (config.mpi.ranks_per_trial != comm.size() && comm.size() > 1 && comm.rank() == 0) {
-    spdlog::warn("this build evaluates every trial with all {} ranks together (as ranks_per_trial = {}); "
-                 "independent worker groups are not available yet",
-                 comm.size(), comm.size());
-  }
+  // Worker groups of ranks_per_trial consecutive ranks (the main job checked that it divides
+  // the world); each evaluates one trial at a time with its prompts sharded inside the group.
+  const int k = config.mpi.ranks_per_trial;
+  const std::unique_ptr<dist::Communicator> group = comm.split(comm.rank() / k, comm.rank());
   dist::install_stop_handlers();
   // Phase 2: response prefix, prompts encoded with it, baselines.
   auto phase_start = std::chrono::steady_clock::now();
@@ -542,7 +649,9 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
     spdlog::info("response prefix (detected): {}", prefix.empty() ? "none" : nlohmann::json(prefix).dump());
   }
   engine.prepare(prefix);
-  const Scores baseline = engine.baseline(comm);
+  // Every group computes the KL baselines of its own shards (a trial's scores need exactly those);
+  // the baseline scores are the same in every group.
+  const Scores baseline = engine.baseline(*group);
   spdlog::info("baseline: {} ({})", describe_scores(engine.scorers(), baseline), format_duration(phase_seconds()));
 
   // Phase 3: directions.
@@ -551,7 +660,7 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
                dirs.bad_count, dirs.directions.size(0), dirs.directions.size(1), format_duration(phase_seconds()));
 
   // Phases 4 and 5.
-  TrialLoop loop(engine, comm, settings, baseline);
+  TrialLoop loop(engine, comm, *group, settings, baseline);
   return loop.run();
 }
 

@@ -1,11 +1,16 @@
 // The main job under mpirun with 2 ranks, as a user starts it.
 #include <gtest/gtest.h>
 
-#include "io/results_file.h"
-
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
+#include <regex>
+#include <set>
+#include <vector>
 
+#include "io/journal.h"
+#include "io/results_file.h"
 #include "tests/support/run_process.h"
 
 namespace heretic {
@@ -122,6 +127,79 @@ TEST(MainJobMpi, RanksPerTrialMustDivideTheWorld) {
   const auto result = run_process(mpirun(3) + " --config " + shell_quote((dir / "job.toml").string()));
   EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
   EXPECT_NE(result.err.find("does not divide the number of ranks (3)"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace heretic
+
+namespace heretic {
+namespace {
+
+using testing::run_process;
+using testing::shell_quote;
+
+// Trial numbers of the finished trials in a run's journal, one entry per result record.
+std::vector<int> journaled_trials(const std::filesystem::path& out) {
+  std::vector<int> numbers;
+  for (const auto& record : io::read_journal(out / "journal.jsonl").records) {
+    if (record.value("type", "") == "result") numbers.push_back(record["trial"]["trial"].get<int>());
+  }
+  return numbers;
+}
+
+std::string farm_job(const std::filesystem::path& out, int n_trials) {
+  return "n_trials = " + std::to_string(n_trials) + "\nn_startup_trials = 4\nseed = 3\nmax_response_length = 16\n" +
+         organism_job(out);
+}
+
+// Three worker groups of one rank: every trial is evaluated once and journaled once.
+TEST(TrialFarm, ThreeRanksFinishEveryTrialExactlyOnce) {
+  const auto dir = scratch("farm");
+  std::ofstream(dir / "job.toml") << farm_job(dir / "out", 9);
+  const auto result = run_process(mpirun(3) + " --config " + shell_quote((dir / "job.toml").string()));
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("3 worker group(s) of 1 rank(s)"), std::string::npos) << result.out;
+  auto numbers = journaled_trials(dir / "out");
+  std::sort(numbers.begin(), numbers.end());
+  EXPECT_EQ(numbers, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
+  // Every group did some of the work.
+  const io::Results results = io::read_results(dir / "out" / "results.h5");
+  std::set<int64_t> ranks;
+  for (const auto& trial : results.trials) ranks.insert(trial.rank);
+  EXPECT_EQ(ranks, (std::set<int64_t>{0, 1, 2})) << result.out;
+}
+
+// A rank killed with SIGKILL must end the job (non-zero, no hang), and the rerun completes the
+// trials that were lost in flight, so the run ends with exactly n_trials, none repeated.
+TEST(TrialFarm, KilledRankEndsTheJobAndTheRerunCompletesIt) {
+  const auto dir = scratch("kill");
+  const auto job = dir / "job.toml";
+  std::ofstream(job) << farm_job(dir / "out", 12);
+  const auto journal = dir / "out" / "journal.jsonl";
+  // Once two trials are journaled, SIGKILL the newest heretic-mpi process of this job (not rank 0's
+  // coordinator necessarily; any rank will do). The whole job must be gone within 60 s.
+  const std::string command =
+      "(" + mpirun(3) + " --config " + shell_quote(job.string()) + " & pid=$!; for i in $(seq 900); do " +
+      "n=$(grep -c '\"type\":\"result\"' " + shell_quote(journal.string()) +
+      " 2>/dev/null); [ \"${n:-0}\" -ge 2 ] && break; sleep 0.2; done; " +
+      "victim=$(pgrep -n -f " + shell_quote("heretic-mpi --config " + job.string()) + "); kill -KILL $victim; " +
+      "start=$(date +%s); wait $pid; rc=$?; echo \"elapsed=$(( $(date +%s) - start ))\"; exit $rc)";
+  const auto killed = run_process(command);
+  EXPECT_NE(killed.exit_code, 0) << killed.out << killed.err;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(killed.out, match, std::regex(R"(elapsed=(\d+))"))) << killed.out;
+  EXPECT_LT(std::stoi(match[1]), 60);
+  const auto before = journaled_trials(dir / "out");
+  EXPECT_LT(before.size(), 12u);
+
+  const auto rerun = run_process(mpirun(3) + " --config " + shell_quote(job.string()));
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  auto numbers = journaled_trials(dir / "out");
+  EXPECT_EQ(numbers.size(), 12u);
+  std::sort(numbers.begin(), numbers.end());
+  std::vector<int> expected(12);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(numbers, expected);
 }
 
 }  // namespace

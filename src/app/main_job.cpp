@@ -7,6 +7,7 @@
 #include <iostream>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "app/command.h"
 #include "app/run.h"
@@ -130,6 +131,14 @@ void log_world(const std::vector<dist::RankPlacement>& placements, int thread_le
   }
 }
 
+// Ranks on one node share its cores: each gets an equal part unless the user (or Slurm's
+// --cpus-per-task through OMP_NUM_THREADS) decided.
+int cpu_threads(const dist::Communicator& comm, const dist::LaunchEnvironment& environment) {
+  if (environment.get("OMP_NUM_THREADS")) return 0;
+  const unsigned cores = std::thread::hardware_concurrency();
+  return std::max(1, static_cast<int>(cores) / std::max(1, comm.local_size()));
+}
+
 int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::LaunchEnvironment& environment, dist::MpiSession& mpi) {
   const int rank = comm.rank();
   const bool leader = dist::is_launch_leader(environment, rank);
@@ -185,7 +194,7 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
   std::unique_ptr<Run> run;
   problem.reset();
   try {
-    run = Run::load(config);
+    run = Run::load(config, cpu_threads(comm, environment));
   } catch (const InputError& e) {
     problem = e.what();
   }

@@ -476,6 +476,12 @@ int TrialLoop::run() {
   work();
   if (coordinator.joinable()) coordinator.join();
   if (coordinator_error) std::rethrow_exception(coordinator_error);
+  if (leader()) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const auto ran = static_cast<double>(static_cast<int64_t>(finished_.size()) - resumed_);
+    spdlog::info("ran {} trial(s) in {} ({:.1f} trials/hour with {} worker group(s))", ran, format_duration(seconds),
+                 seconds > 0 ? ran * 3600.0 / seconds : 0.0, comm_.size() / group_.size());
+  }
 
   int stop = stop_signal_;
   comm_.broadcast(&stop, sizeof stop, 0);
@@ -618,7 +624,8 @@ void TrialLoop::finish(bool stopped) {
 Run::Run() = default;
 Run::~Run() = default;
 
-std::unique_ptr<Run> Run::load(const config::Config& config) {
+std::unique_ptr<Run> Run::load(const config::Config& config, int cpu_threads) {
+  if (cpu_threads > 0) torch::set_num_threads(cpu_threads);
   std::unique_ptr<Run> run(new Run());
   run->engine_ = Engine::load(config, torch::kCPU);
   return run;

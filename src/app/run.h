@@ -30,8 +30,9 @@ struct RunSettings {
 
 class Run {
  public:
-  // Phase 1 on this rank; throws InputError naming the file and key.
-  static std::unique_ptr<Run> load(const config::Config& config);
+  // Phase 1 on this rank; throws InputError naming the file and key. `cpu_threads` > 0 sets
+  // torch's intra-op threads (ranks sharing a node split its cores); 0 leaves torch's choice.
+  static std::unique_ptr<Run> load(const config::Config& config, int cpu_threads);
   ~Run();
 
   const LoadedInputs& inputs() const;

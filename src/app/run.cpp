@@ -21,6 +21,8 @@
 #include <sstream>
 
 #include "app/engine.h"
+
+#include <torch/version.h>
 #include "common/error.h"
 #include "config/print.h"
 #include "io/journal.h"
@@ -163,6 +165,28 @@ io::Matrix to_matrix(const torch::Tensor& tensor) {
   m.cols = t.size(1);
   m.values.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
   return m;
+}
+
+// Heretic's residual geometry table (spec/heretic-behavior.md §5.1) for layers 1..L, from the
+// means every rank already holds: cosine similarities and norms of the harmless mean g, the
+// harmful mean b and r = b - g. The geometric-median and silhouette columns need every prompt's
+// residual and are not computed.
+void print_residual_geometry(const Directions& dirs) {
+  const torch::Tensor g = dirs.good_mean.to(torch::kFloat64);
+  const torch::Tensor b = dirs.bad_mean.to(torch::kFloat64);
+  const torch::Tensor r = b - g;
+  auto cosine = [](const torch::Tensor& x, const torch::Tensor& y) {
+    return torch::nn::functional::cosine_similarity(x, y, torch::nn::functional::CosineSimilarityFuncOptions().dim(1));
+  };
+  const torch::Tensor sgb = cosine(g, b), sgr = cosine(g, r), sbr = cosine(b, r);
+  const torch::Tensor ng = g.norm(2, 1), nb = b.norm(2, 1), nr = r.norm(2, 1);
+  spdlog::info("residual geometry (g = harmless mean, b = harmful mean, r = b - g):");
+  spdlog::info("{:>5} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10}", "layer", "S(g,b)", "S(g,r)", "S(b,r)", "|g|", "|b|", "|r|");
+  for (int64_t l = 1; l < g.size(0); ++l) {
+    spdlog::info("{:>5} {:>8.4f} {:>8.4f} {:>8.4f} {:>10.2f} {:>10.2f} {:>10.2f}", l, sgb[l].item<double>(),
+                 sgr[l].item<double>(), sbr[l].item<double>(), ng[l].item<double>(), nb[l].item<double>(),
+                 nr[l].item<double>());
+  }
 }
 
 // A finished trial as rank 0 keeps it.
@@ -641,6 +665,10 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   const int k = config.mpi.ranks_per_trial;
   const std::unique_ptr<dist::Communicator> group = comm.split(comm.rank() / k, comm.rank());
   dist::install_stop_handlers();
+  if (config.print_debug_information) {
+    spdlog::info("rank {}: libtorch {}, {} intra-op thread(s), {} inter-op thread(s), device cpu", comm.rank(),
+                 TORCH_VERSION, torch::get_num_threads(), torch::get_num_interop_threads());
+  }
   // Phase 2: response prefix, prompts encoded with it, baselines.
   auto phase_start = std::chrono::steady_clock::now();
   auto phase_seconds = [&phase_start] {
@@ -665,6 +693,8 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   const Directions& dirs = engine.compute_directions(comm);
   spdlog::info("refusal directions from {} good and {} bad prompts, {} rows of {} ({})", dirs.good_count,
                dirs.bad_count, dirs.directions.size(0), dirs.directions.size(1), format_duration(phase_seconds()));
+
+  if (config.print_residual_geometry && comm.rank() == 0) print_residual_geometry(dirs);
 
   // Phases 4 and 5.
   TrialLoop loop(engine, comm, *group, settings, baseline);

@@ -2,8 +2,9 @@
 
 Formulas from heretic-behavior.md: residuals at the last prompt position for L+1 rows (§1.8),
 difference-of-means directions with orthogonalisation against the harmless mean (§1.9), the
-direction of a trial (§2.1), the per-layer weight kernel (§2.2), the exact edit
-W' = (I - w v v^T) W for row_normalization "none" (§2.3), first-token KL(base || ablated) (§2.4)
+direction of a trial (§2.1), the per-layer weight kernel (§2.2), the weight edit of §2.3 for
+row_normalization "none" (W' = (I - w v v^T) W) and "full" (the exact norm-preserving edit of
+DESIGN.md §3, which Heretic approximates with a rank-3 LoRA), first-token KL(base || ablated) (§2.4)
 and the keyword refusal test (§2.5). Parameters are sampled uniformly from Heretic's default
 ranges (§3.1), i.e. what its TPE sampler does during its 60 start-up trials.
 """
@@ -58,18 +59,30 @@ class Evaluator:
 
     # -- ablation and scoring ----------------------------------------------------------------
 
-    def apply(self, edits):
+    def apply(self, edits, row_normalization="none"):
         """edits: list over blocks of (v [H] or None, attn weight, mlp weight). Resets the model
-        to the base weights, then applies W' = (I - w v v^T) W to o_proj / down_proj."""
+        to the base weights, then edits o_proj / down_proj (W: [H, d_in], v in the output space):
+        "none": W' = (I - w v v^T) W;
+        "full": W' = diag(n) rownormalize(Wn - w v v^T Wn), n = row norms of W, Wn = W / n
+        (= DESIGN.md §3's diag(1/m)(W - w (n*v)(v/n)^T W))."""
         self.model.load_state_dict(self.base_state)
         with torch.no_grad():
             for layer, (v, w_attn, w_mlp) in zip(self.model.model.layers, edits):
                 if v is None:
                     continue
                 for module, w in ((layer.self_attn.o_proj, w_attn), (layer.mlp.down_proj, w_mlp)):
-                    if w != 0:
-                        W = module.weight  # [H, d_in]
+                    if w == 0:
+                        continue
+                    W = module.weight
+                    if row_normalization == "none":
                         W -= w * torch.outer(v, v @ W)
+                    elif row_normalization == "full":
+                        n = W.norm(dim=1, keepdim=True)
+                        unit = W / n
+                        edited = unit - w * torch.outer(v, v @ unit)
+                        W.copy_(n * F.normalize(edited, dim=1))
+                    else:
+                        raise ValueError(f"row_normalization {row_normalization!r}")
 
     def kl_divergence(self):
         logits, _ = qwen3.first_token_outputs(self.model, self.good_test, self.pad_id)
@@ -89,9 +102,9 @@ class Evaluator:
     def count_refusals(self, prompts):
         return sum(refusal.is_refusal(r) for r in self.responses(prompts))
 
-    def score(self, edits):
+    def score(self, edits, row_normalization="none"):
         """(refusals among the harmful test prompts, KL on the harmless test prompts)."""
-        self.apply(edits)
+        self.apply(edits, row_normalization)
         result = self.count_refusals(self.bad_test), self.kl_divergence()
         self.apply([(None, 0, 0)] * len(self.model.model.layers))
         return result
@@ -151,14 +164,15 @@ def trial_edits(r, params, n_layers):
     return edits
 
 
-def random_search(evaluator, r, n_layers, n_trials, seed, log, ranges=None):
+def random_search(evaluator, r, n_layers, n_trials, seed, log, ranges=None, row_normalization="none"):
+    """n_trials parameter sets from random.Random(seed): the same sets for every row_normalization."""
     rng = random.Random(seed)
     trials = []
     for number in range(n_trials):
         params = sample_trial(rng, n_layers, ranges)
-        refusals, kl = evaluator.score(trial_edits(r, params, n_layers))
+        refusals, kl = evaluator.score(trial_edits(r, params, n_layers), row_normalization)
         trials.append({"number": number, "params": params, "refusals": refusals, "kl": kl})
-        log(f"  trial {number:2d}: refusals {refusals:3d}/100  KL {kl:.4f}  "
+        log(f"  {row_normalization} trial {number:2d}: refusals {refusals:3d}/100  KL {kl:.4f}  "
             f"{params['direction_scope']:9s} idx {params['direction_index']:.2f}  "
             + "  ".join(f"{c}: w {params[c]['max_weight']:.2f} pos {params[c]['max_weight_position']:.2f} "
                         f"min {params[c]['min_weight']:.2f} dist {params[c]['min_weight_distance']:.2f}"

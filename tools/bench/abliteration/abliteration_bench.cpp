@@ -398,6 +398,7 @@ json subject_json(const SubjectResult& r, double peak) {
                                                               {"trials", trials},
                                                               {"mean", trial_json(mean_of(mode.trials), peak)}};
   }
+  if (r.early_stop.empty()) out["early_stop"] = "not compared: no response can stop early";
   for (const EarlyStopResult& e : r.early_stop) {
     out["early_stop"][e.label] = {{"refusals_with", e.with.refusals},
                                   {"refusals_without", e.without.refusals},
@@ -580,8 +581,8 @@ int run_benchmark(int argc, char** argv) {
   std::printf("load average (1, 5, 15 min): %s at start, %s at the end; other processes slow every number here\n",
               load_start.c_str(), load_end.c_str());
   std::printf(
-      "matmul peak float32 (2048^3): %.2f GFLOP/s at start, %.2f at the end; MFU uses %.2f. MFU above 100%% "
-      "means the model's small matmuls ran faster than the large one (a BLAS without cache blocking)\n",
+      "matmul peak float32 (2048^3): %.2f GFLOP/s at start, %.2f at the end; MFU uses %.2f (above 100%% when "
+      "small matmuls beat this large one, as with a BLAS without cache blocking)\n",
       peak_start / 1e9, peak_end / 1e9, peak / 1e9);
   std::printf(
       "trials: parameters drawn uniformly from Heretic's search space (seed %llu), the same for both row "

@@ -25,6 +25,7 @@ done
 packages=(
   build-essential cmake pkg-config git
   libtorch-dev                     # libtorch (CPU); GPU builds use a CUDA libtorch, see README
+  libopenblas0-serial              # Debian's libtorch calls libblas.so.3: OpenBLAS is ~30x faster than the reference BLAS
   libopenmpi-dev openmpi-bin       # MPI
   libhdf5-dev                      # results.h5
   hdf5-tools                       # h5dump: tests read results.h5 the way users inspect it

@@ -299,7 +299,10 @@ void TrialLoop::open_journal(const std::string& directions_hash) {
           f.trial = optimize::trial_from_json_line(trial_lines.back(), space_, path.string() + " record " + std::to_string(i + 1));
           f.params = record.at("params");
           for (const auto& s : record.at("scores")) f.partial.push_back({s.at("sum").get<double>(), s.at("count").get<int64_t>()});
-          f.scorer_values = record.at("values").get<std::vector<double>>();
+          // A failed trial's values are NaN, which JSON writes as null.
+          for (const auto& v : record.at("values")) {
+            f.scorer_values.push_back(v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN());
+          }
           f.seconds = record.value("seconds", 0.0);
           f.rank = record.value("rank", 0);
           finished_[f.trial.number] = std::move(f);
@@ -376,10 +379,24 @@ void TrialLoop::record_result(const optimize::Trial& asked, const optimize::Here
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const int64_t run_here = done - resumed_;
   const double eta = run_here > 0 ? elapsed / static_cast<double>(run_here) * static_cast<double>(config_.n_trials - done) : 0.0;
-  spdlog::info("[trial {:>3}/{}] {}{} | {} | {}{} | ETA {}", asked.number + 1, config_.n_trials,
+  // Best so far: the lexicographically smallest objective values (refusals first by default).
+  const FinishedTrial* best = nullptr;
+  for (const auto& [number, other] : finished_) {
+    if (other.trial.state != optimize::TrialState::kComplete) continue;
+    if (best == nullptr || other.trial.values < best->trial.values) best = &other;
+  }
+  std::string best_text = "none yet";
+  if (best != nullptr) {
+    Scores b;
+    b.partial = best->partial;
+    b.values = best->scorer_values;
+    best_text = "#" + std::to_string(best->trial.number + 1) + " " + describe_scores(engine_.scorers(), b);
+  }
+  spdlog::info("[trial {:>3}/{}] {}{} | {} | {}{} | best {} | ETA {}", asked.number + 1, config_.n_trials,
                describe_scores(engine_.scorers(), scores), failed ? " (failed)" : "", describe_params(params),
                format_duration(scores.seconds),
-               comm_.size() > group_.size() ? " on rank " + std::to_string(evaluated_by) : "", format_duration(eta));
+               comm_.size() > group_.size() ? " on rank " + std::to_string(evaluated_by) : "", best_text,
+               format_duration(eta));
 }
 
 // Message tags between the coordinator (a thread of rank 0) and the group leaders.
@@ -454,7 +471,20 @@ void TrialLoop::work() {
     group_.broadcast(assign.data(), assign.size() * sizeof(double), 0);
     if (assign[0] < 0) break;
     const std::vector<double> params(assign.begin() + 1, assign.end());
-    const Scores scores = engine_.evaluate(group_, optimize::decode_heretic_params(space_, params));
+    Scores scores;
+    if (group_.size() == 1) {
+      // A trial that throws (e.g. out of memory even at batch size 1) is a failed trial, not the
+      // end of the run. In a larger group the other ranks would wait in a collective, so there
+      // an exception still ends the job.
+      try {
+        scores = engine_.evaluate(group_, optimize::decode_heretic_params(space_, params));
+      } catch (const std::exception& e) {
+        spdlog::error("trial {} failed on rank {}: {}", static_cast<int>(assign[0]) + 1, comm_.rank(), e.what());
+        scores.partial.assign(n_scorers, eval::PartialScore{});  // no prompt scored: NaN values, a failed trial
+      }
+    } else {
+      scores = engine_.evaluate(group_, optimize::decode_heretic_params(space_, params));
+    }
     if (group_.rank() != 0) continue;
     result[0] = assign[0];
     for (size_t i = 0; i < n_scorers; ++i) {

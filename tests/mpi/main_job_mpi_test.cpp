@@ -204,3 +204,28 @@ TEST(TrialFarm, KilledRankEndsTheJobAndTheRerunCompletesIt) {
 
 }  // namespace
 }  // namespace heretic
+
+namespace heretic {
+namespace {
+
+// The organism end to end over two ranks (two worker groups sharing the search): the seeded
+// 40-trial demo job must still find an abliteration, refusals <= 10/100 at KL <= 0.1.
+TEST(TrialFarm, TwoRanksAbliterateTheOrganism) {
+  const auto dir = scratch("demo2");
+  const auto result = run_process("cd " + shell_quote(HERETIC_SOURCE_DIR) + " && " + mpirun(2) +
+                                  " --config configs/demo.toml --set " + shell_quote("output.dir=" + (dir / "out").string()) +
+                                  " --set output.export=none");
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  const io::Results results = io::read_results(dir / "out" / "results.h5");
+  ASSERT_EQ(results.trials.size(), 40u);
+  int64_t best = 1000;
+  for (const int64_t number : results.pareto) {
+    for (const auto& trial : results.trials) {
+      if (trial.number == number && trial.kl <= 0.1) best = std::min(best, trial.refusals);
+    }
+  }
+  EXPECT_LE(best, 10) << result.out;
+}
+
+}  // namespace
+}  // namespace heretic

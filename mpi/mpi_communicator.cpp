@@ -2,7 +2,9 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace heretic::dist {
 namespace {
@@ -81,6 +83,15 @@ class MpiCommunicator final : public Communicator {
     HERETIC_MPI_CHECK(MPI_Send(data, checked_count(bytes), MPI_BYTE, dest, tag, comm_));
   }
   int recv(void* data, size_t bytes, int source, int tag) override {
+    // Wait politely: a blocking MPI_Recv busy-polls, and the trial coordinator waits on one
+    // while the same process computes a trial. Probing every 200 us costs nothing measurable
+    // for messages that arrive once per trial.
+    const int from = source == kAnySource ? MPI_ANY_SOURCE : source;
+    for (int arrived = 0;;) {
+      HERETIC_MPI_CHECK(MPI_Iprobe(from, tag, comm_, &arrived, MPI_STATUS_IGNORE));
+      if (arrived) break;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
     MPI_Status status;
     HERETIC_MPI_CHECK(MPI_Recv(data, checked_count(bytes), MPI_BYTE, source == kAnySource ? MPI_ANY_SOURCE : source,
                                tag, comm_, &status));

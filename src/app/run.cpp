@@ -414,7 +414,7 @@ void TrialLoop::coordinate() {
   for (int leader = 0; leader < comm_.size(); leader += k) idle.push_back(leader);
   std::map<int, int> in_flight;  // group leader -> trial number
   std::vector<double> assign(n_params + 1);
-  std::vector<double> result(2 * n_scorers + 2);
+  std::vector<double> result(2 * n_scorers + 3);
   while (true) {
     if (stop_signal_ == 0 && dist::stop_signal() != 0) {
       stop_signal_ = dist::stop_signal();
@@ -452,6 +452,13 @@ void TrialLoop::coordinate() {
                                              : std::numeric_limits<double>::quiet_NaN());
     }
     scores.seconds = result[1 + 2 * n_scorers];
+    // A group leader that got a stop signal passes it on (Slurm signals every task, but a user's
+    // kill may reach only one).
+    if (stop_signal_ == 0 && result[2 + 2 * n_scorers] != 0) {
+      stop_signal_ = static_cast<int>(result[2 + 2 * n_scorers]);
+      spdlog::warn("rank {} received {}: finishing the {} trial(s) in flight, starting no new one", leader,
+                   dist::signal_name(stop_signal_), in_flight.size());
+    }
     const optimize::Trial asked = sampler_->trial(number);
     record_result(asked, optimize::decode_heretic_params(space_, asked.params), scores, leader);
   }
@@ -465,7 +472,7 @@ void TrialLoop::coordinate() {
 void TrialLoop::work() {
   const size_t n_scorers = engine_.scorers().size();
   std::vector<double> assign(space_.size() + 1);
-  std::vector<double> result(2 * n_scorers + 2);
+  std::vector<double> result(2 * n_scorers + 3);
   while (true) {
     if (group_.rank() == 0) farm_->recv(assign.data(), assign.size() * sizeof(double), 0, kTagAssign);
     group_.broadcast(assign.data(), assign.size() * sizeof(double), 0);
@@ -492,6 +499,7 @@ void TrialLoop::work() {
       result[1 + n_scorers + i] = static_cast<double>(scores.partial[i].count);
     }
     result[1 + 2 * n_scorers] = scores.seconds;
+    result[2 + 2 * n_scorers] = dist::stop_signal();
     farm_->send(result.data(), result.size() * sizeof(double), 0, kTagResult);
   }
 }

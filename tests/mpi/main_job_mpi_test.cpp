@@ -229,3 +229,32 @@ TEST(TrialFarm, TwoRanksAbliterateTheOrganism) {
 
 }  // namespace
 }  // namespace heretic
+
+namespace heretic {
+namespace {
+
+// A stop signal that reaches one rank only (not rank 0) still stops the whole job cleanly:
+// exit code 3, every finished trial kept. Open MPI tells each process its rank in its
+// environment, which is how the test finds rank 1.
+TEST(TrialFarm, SigtermToRankOneStopsTheJobWithExitCode3) {
+  const auto dir = scratch("sigterm1");
+  const auto job = dir / "job.toml";
+  std::ofstream(job) << farm_job(dir / "out", 500);
+  const auto journal = dir / "out" / "journal.jsonl";
+  const std::string command =
+      "(" + mpirun(2) + " --config " + shell_quote(job.string()) + " & pid=$!; for i in $(seq 900); do " +
+      "n=$(grep -c '\"type\":\"result\"' " + shell_quote(journal.string()) +
+      " 2>/dev/null); [ \"${n:-0}\" -ge 3 ] && break; sleep 0.2; done; " +
+      "for p in $(pgrep -f " + shell_quote("heretic-mpi --config " + job.string()) + "); do " +
+      "tr '\\0' '\\n' < /proc/$p/environ | grep -qx OMPI_COMM_WORLD_RANK=1 && kill -TERM $p; done; wait $pid)";
+  const auto result = run_process(command);
+  EXPECT_EQ(result.exit_code, 3) << result.out << result.err;
+  EXPECT_NE(result.out.find("rank 1 received SIGTERM"), std::string::npos) << result.out;
+  const auto kept = journaled_trials(dir / "out");
+  EXPECT_GE(kept.size(), 3u);
+  EXPECT_LT(kept.size(), 500u);
+  EXPECT_EQ(io::read_results(dir / "out" / "results.h5").trials.size(), kept.size());
+}
+
+}  // namespace
+}  // namespace heretic

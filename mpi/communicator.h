@@ -4,9 +4,11 @@
 // This header does not include <mpi.h>.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,7 +38,12 @@ class Communicator {
   // be exactly `bytes`; it returns the sender's rank.
   static constexpr int kAnySource = -1;
   virtual void send(const void* data, size_t bytes, int dest, int tag) = 0;
-  virtual int recv(void* data, size_t bytes, int source, int tag) = 0;
+  int recv(void* data, size_t bytes, int source, int tag) {
+    return *recv_until(data, bytes, source, tag, Deadline::max());
+  }
+  // Like recv, but gives up at `deadline`: nullopt when no matching message arrived by then.
+  using Deadline = std::chrono::steady_clock::time_point;
+  virtual std::optional<int> recv_until(void* data, size_t bytes, int source, int tag, Deadline deadline) = 0;
 
   // Collective: the ranks passing the same `color` form a new communicator, ordered by `key`
   // (then by rank here). Node-local ranks are those of the parent.

@@ -82,7 +82,7 @@ class MpiCommunicator final : public Communicator {
   void send(const void* data, size_t bytes, int dest, int tag) override {
     HERETIC_MPI_CHECK(MPI_Send(data, checked_count(bytes), MPI_BYTE, dest, tag, comm_));
   }
-  int recv(void* data, size_t bytes, int source, int tag) override {
+  std::optional<int> recv_until(void* data, size_t bytes, int source, int tag, Deadline deadline) override {
     // Wait politely: a blocking MPI_Recv busy-polls, and the trial coordinator waits on one
     // while the same process computes a trial. Probing every 200 us costs nothing measurable
     // for messages that arrive once per trial.
@@ -90,6 +90,7 @@ class MpiCommunicator final : public Communicator {
     for (int arrived = 0;;) {
       HERETIC_MPI_CHECK(MPI_Iprobe(from, tag, comm_, &arrived, MPI_STATUS_IGNORE));
       if (arrived) break;
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     MPI_Status status;

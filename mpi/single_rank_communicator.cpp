@@ -34,7 +34,7 @@ class SingleRankCommunicator final : public Communicator {
     queue_.push_back({tag, std::string(p, p + bytes)});
     ready_.notify_all();
   }
-  int recv(void* data, size_t bytes, int source, int tag) override {
+  std::optional<int> recv_until(void* data, size_t bytes, int source, int tag, Deadline deadline) override {
     if (source != 0 && source != kAnySource) {
       throw std::invalid_argument("recv from rank " + std::to_string(source) + " of a 1-rank communicator");
     }
@@ -47,7 +47,11 @@ class SingleRankCommunicator final : public Communicator {
         queue_.erase(it);
         return 0;
       }
-      ready_.wait(lock);
+      if (deadline == Deadline::max()) {
+        ready_.wait(lock);
+      } else if (ready_.wait_until(lock, deadline) == std::cv_status::timeout) {
+        return std::nullopt;
+      }
     }
   }
   std::unique_ptr<Communicator> split(int, int) override { return std::make_unique<SingleRankCommunicator>(); }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -41,6 +42,46 @@ std::vector<T> slice(const std::vector<T>& items, size_t begin, size_t end) {
 void broadcast_tensor(dist::Communicator& comm, torch::Tensor& tensor) {
   tensor = tensor.contiguous();
   comm.broadcast(tensor.data_ptr(), static_cast<size_t>(tensor.numel()) * tensor.element_size(), 0);
+}
+
+// Rank 0 receives every rank's per-prompt tensor `mine` [shard, rows, hidden] float32 (each
+// rank's shard is contiguous, so rank order is prompt order) and returns [n, rows, hidden];
+// other ranks return an undefined tensor. A row count first, then the bytes in pieces small
+// enough for MPI's int counts.
+torch::Tensor gather_rows(dist::Communicator& comm, const torch::Tensor& mine, size_t n) {
+  constexpr int kTagCount = 301;
+  constexpr int kTagRows = 302;
+  constexpr size_t kPiece = size_t{1} << 28;  // bytes per message
+  auto transfer = [&](const torch::Tensor& tensor, bool sending, int peer) {
+    auto* bytes = static_cast<char*>(tensor.data_ptr());
+    const size_t total = static_cast<size_t>(tensor.numel()) * sizeof(float);
+    for (size_t offset = 0; offset < total; offset += kPiece) {
+      const size_t size = std::min(kPiece, total - offset);
+      if (sending) {
+        comm.send(bytes + offset, size, 0, kTagRows);
+      } else {
+        comm.recv(bytes + offset, size, peer, kTagRows);
+      }
+    }
+  };
+  const torch::Tensor local = mine.contiguous();
+  if (comm.rank() != 0) {
+    int64_t count = local.size(0);
+    comm.send(&count, sizeof count, 0, kTagCount);
+    transfer(local, true, 0);
+    return {};
+  }
+  std::vector<torch::Tensor> parts{local};
+  for (int r = 1; r < comm.size(); ++r) {
+    int64_t count = 0;
+    comm.recv(&count, sizeof count, r, kTagCount);
+    torch::Tensor part = torch::empty({count, local.size(1), local.size(2)}, torch::kFloat32);
+    transfer(part, false, r);
+    parts.push_back(part);
+  }
+  torch::Tensor all = torch::cat(parts);
+  if (static_cast<size_t>(all.size(0)) != n) throw std::logic_error("gather_rows: prompt count mismatch");
+  return all;
 }
 
 }  // namespace
@@ -200,22 +241,36 @@ const Directions& Engine::compute_directions(dist::Communicator& comm) {
   if (!prepared_) throw std::logic_error("Engine::compute_directions before prepare");
   ablator_->clear();
   const model::ModelInfo& info = model_->info();
-  auto sums_of = [&](const std::vector<eval::TokenIds>& ids) {
+  const bool keep = config_.print_residual_geometry || config_.output.per_prompt_residuals;
+  const double q = config_.winsorization_quantile;
+  auto sums_of = [&](const std::vector<eval::TokenIds>& ids, torch::Tensor& kept) {
     ablation::ResidualSums sums(info.num_layers + 1, info.hidden_size);
     const auto [begin, end] = shard_range(ids.size(), comm.rank(), comm.size());
+    // [shard, L+1, H] float32 on the CPU, when kept.
+    torch::Tensor mine = keep ? torch::empty({static_cast<int64_t>(end - begin), info.num_layers + 1,
+                                              info.hidden_size}, torch::kFloat32)
+                              : torch::Tensor();
     if (begin < end) {
-      runner_->for_each_hidden_states(slice(ids, begin, end), [&](size_t, const torch::Tensor& states) {
-        sums.add(states, config_.winsorization_quantile);
+      runner_->for_each_hidden_states(slice(ids, begin, end), [&](size_t first, const torch::Tensor& states) {
+        if (!keep) {
+          sums.add(states, q);
+          return;
+        }
+        const torch::Tensor clipped = ablation::winsorize(states, q);  // [b, L+1, H] float32
+        sums.add(clipped, 1.0);                                       // already winsorized
+        const auto at = static_cast<int64_t>(first);
+        mine.slice(0, at, at + clipped.size(0)).copy_(clipped);
       });
     }
     comm.allreduce_sum(sums.data().data(), sums.data().size());
     int64_t count = sums.count();
     comm.allreduce_sum(&count, 1);
     sums.set_count(count);
+    if (keep) kept = gather_rows(comm, mine, ids.size());
     return sums;
   };
-  const ablation::ResidualSums good = sums_of(good_ids_);
-  const ablation::ResidualSums bad = sums_of(bad_ids_);
+  const ablation::ResidualSums good = sums_of(good_ids_, directions_.good_residuals);
+  const ablation::ResidualSums bad = sums_of(bad_ids_, directions_.bad_residuals);
   directions_.good_count = good.count();
   directions_.bad_count = bad.count();
   directions_.good_mean = good.mean();

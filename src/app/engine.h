@@ -55,6 +55,10 @@ struct Directions {
   torch::Tensor directions;  // [L+1, H] float32, unit rows
   int64_t good_count = 0;
   int64_t bad_count = 0;
+  // Every prompt's residuals (winsorized), [n, L+1, H] float32, in prompt order: only on rank 0
+  // and only when asked for (print_residual_geometry, output.per_prompt_residuals).
+  torch::Tensor good_residuals;
+  torch::Tensor bad_residuals;
 };
 
 // One scorer's result as Heretic displays it: "5/100" for refusals, "0.0421" for KL.
@@ -92,7 +96,9 @@ class Engine {
   void copy_baselines_from(const Engine& other);
 
   // Phase 3: residual sums of good and bad prompts over `comm`, refusal directions derived on
-  // rank 0 and broadcast, so every rank holds bit-identical directions.
+  // rank 0 and broadcast, so every rank holds bit-identical directions. With
+  // print_residual_geometry or output.per_prompt_residuals, every rank also sends its prompts'
+  // residuals to rank 0.
   const Directions& compute_directions(dist::Communicator& comm);
   const Directions& directions() const { return directions_; }
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <csignal>
 #include <cmath>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <set>
 #include <sstream>
 
+#include "ablation/residual_geometry.h"
 #include "app/engine.h"
 
 #include <torch/version.h>
@@ -167,26 +169,25 @@ io::Matrix to_matrix(const torch::Tensor& tensor) {
   return m;
 }
 
-// Heretic's residual geometry table (spec/heretic-behavior.md §5.1) for layers 1..L, from the
-// means every rank already holds: cosine similarities and norms of the harmless mean g, the
-// harmful mean b and r = b - g. The geometric-median and silhouette columns need every prompt's
-// residual and are not computed.
+// Heretic's residual geometry table (spec/heretic-behavior.md §5.1) for layers 1..L, from every
+// prompt's residual gathered on rank 0.
 void print_residual_geometry(const Directions& dirs) {
-  const torch::Tensor g = dirs.good_mean.to(torch::kFloat64);
-  const torch::Tensor b = dirs.bad_mean.to(torch::kFloat64);
-  const torch::Tensor r = b - g;
-  auto cosine = [](const torch::Tensor& x, const torch::Tensor& y) {
-    return torch::nn::functional::cosine_similarity(x, y, torch::nn::functional::CosineSimilarityFuncOptions().dim(1));
-  };
-  const torch::Tensor sgb = cosine(g, b), sgr = cosine(g, r), sbr = cosine(b, r);
-  const torch::Tensor ng = g.norm(2, 1), nb = b.norm(2, 1), nr = r.norm(2, 1);
-  spdlog::info("residual geometry (g = harmless mean, b = harmful mean, r = b - g):");
-  spdlog::info("{:>5} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10}", "layer", "S(g,b)", "S(g,r)", "S(b,r)", "|g|", "|b|", "|r|");
-  for (int64_t l = 1; l < g.size(0); ++l) {
-    spdlog::info("{:>5} {:>8.4f} {:>8.4f} {:>8.4f} {:>10.2f} {:>10.2f} {:>10.2f}", l, sgb[l].item<double>(),
-                 sgr[l].item<double>(), sbr[l].item<double>(), ng[l].item<double>(), nb[l].item<double>(),
-                 nr[l].item<double>());
+  const auto rows = ablation::residual_geometry(dirs.good_residuals, dirs.bad_residuals);
+  spdlog::info("residual geometry:");
+  spdlog::info("{:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7}", "Layer",
+               "S(g,b)", "S(g*,b*)", "S(g,r)", "S(g*,r*)", "S(b,r)", "S(b*,r*)", "|g|", "|g*|", "|b|", "|b*|", "|r|",
+               "|r*|", "Silh");
+  for (size_t l = 1; l < rows.size(); ++l) {
+    const auto& r = rows[l];
+    spdlog::info(
+        "{:>5} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f} "
+        "{:>9.2f} {:>7.4f}",
+        l, r.s_g_b, r.s_gm_bm, r.s_g_r, r.s_gm_rm, r.s_b_r, r.s_bm_rm, r.norm_g, r.norm_gm, r.norm_b, r.norm_bm,
+        r.norm_r, r.norm_rm, r.silhouette);
   }
+  spdlog::info("g, b = mean residual of the good (harmless) and bad (harmful) prompts; g*, b* = their geometric "
+               "medians; r = b - g; r* = b* - g*; S(x,y) = cosine similarity; |x| = L2 norm; Silh = mean "
+               "silhouette coefficient of the good/bad clusters");
 }
 
 // A finished trial as rank 0 keeps it.
@@ -222,6 +223,9 @@ class TrialLoop {
   void work();
   void record_result(const optimize::Trial& asked, const optimize::HereticTrialParams& params, const Scores& scores,
                      int evaluated_by);
+  [[noreturn]] void abandon(const std::vector<int>& running);
+  std::vector<int64_t> pareto_front() const;
+  void write_results_file(const std::vector<int64_t>& front) const;
   void finish(bool stopped);
   std::string model_card(const FinishedTrial& trial) const;
 
@@ -405,8 +409,10 @@ constexpr int kTagResult = 2;
 
 // Rank 0's coordinator: keeps every idle group busy with a trial (the sampler's constant liar
 // pushes concurrent asks apart), records each result in the journal before the group gets its
-// next trial, and on a stop signal lets the trials in flight finish but starts no new one.
+// next trial, and on a stop signal starts no new trial; the trials in flight get
+// mpi.stop_grace_seconds to finish, after which they are abandoned (see abandon()).
 void TrialLoop::coordinate() {
+  using Clock = std::chrono::steady_clock;
   const int k = group_.size();
   const size_t n_params = space_.size();
   const size_t n_scorers = engine_.scorers().size();
@@ -415,12 +421,16 @@ void TrialLoop::coordinate() {
   std::map<int, int> in_flight;  // group leader -> trial number
   std::vector<double> assign(n_params + 1);
   std::vector<double> result(2 * n_scorers + 3);
+  Clock::time_point grace_end = Clock::time_point::max();
+  auto stop = [&](int signal, const std::string& who) {
+    stop_signal_ = signal;
+    const auto grace = std::chrono::duration<double>(config_.mpi.stop_grace_seconds);
+    grace_end = Clock::now() + std::chrono::duration_cast<Clock::duration>(grace);
+    spdlog::warn("{}{} received: starting no new trial; {} trial(s) in flight get {}s to finish", who,
+                 dist::signal_name(signal), in_flight.size(), format_fixed(config_.mpi.stop_grace_seconds, 0));
+  };
   while (true) {
-    if (stop_signal_ == 0 && dist::stop_signal() != 0) {
-      stop_signal_ = dist::stop_signal();
-      spdlog::warn("{} received: finishing the {} trial(s) in flight, starting no new one",
-                   dist::signal_name(stop_signal_), in_flight.size());
-    }
+    if (stop_signal_ == 0 && dist::stop_signal() != 0) stop(dist::stop_signal(), "");
     while (stop_signal_ == 0 && !idle.empty() &&
            static_cast<int64_t>(finished_.size() + in_flight.size()) < config_.n_trials) {
       optimize::Trial trial;
@@ -439,8 +449,19 @@ void TrialLoop::coordinate() {
       in_flight[leader] = trial.number;
     }
     if (in_flight.empty()) break;
-    const int leader = farm_->recv(result.data(), result.size() * sizeof(double), dist::Communicator::kAnySource,
-                                   kTagResult);
+    // Wait in short slices, so that a signal is noticed while trials run and not only when one
+    // ends, and the grace time is kept.
+    const auto slice_end = std::min(Clock::now() + std::chrono::milliseconds(250), grace_end);
+    const auto from =
+        farm_->recv_until(result.data(), result.size() * sizeof(double), dist::Communicator::kAnySource, kTagResult,
+                          slice_end);
+    if (!from) {
+      if (Clock::now() < grace_end) continue;
+      std::vector<int> running;
+      for (const auto& [leader, number] : in_flight) running.push_back(number);
+      abandon(running);  // does not return
+    }
+    const int leader = *from;
     const int number = in_flight.at(leader);
     in_flight.erase(leader);
     idle.push_back(leader);
@@ -452,20 +473,43 @@ void TrialLoop::coordinate() {
                                              : std::numeric_limits<double>::quiet_NaN());
     }
     scores.seconds = result[1 + 2 * n_scorers];
+    const optimize::Trial asked = sampler_->trial(number);
+    record_result(asked, optimize::decode_heretic_params(space_, asked.params), scores, leader);
     // A group leader that got a stop signal passes it on (Slurm signals every task, but a user's
     // kill may reach only one).
     if (stop_signal_ == 0 && result[2 + 2 * n_scorers] != 0) {
-      stop_signal_ = static_cast<int>(result[2 + 2 * n_scorers]);
-      spdlog::warn("rank {} received {}: finishing the {} trial(s) in flight, starting no new one", leader,
-                   dist::signal_name(stop_signal_), in_flight.size());
+      stop(static_cast<int>(result[2 + 2 * n_scorers]), "rank " + std::to_string(leader) + ": ");
     }
-    const optimize::Trial asked = sampler_->trial(number);
-    record_result(asked, optimize::decode_heretic_params(space_, asked.params), scores, leader);
   }
   assign[0] = -1;
   for (int leader = 0; leader < comm_.size(); leader += k) {
     farm_->send(assign.data(), assign.size() * sizeof(double), leader, kTagAssign);
   }
+}
+
+// The grace time after a stop signal is over and trials still run (on a GPU a trial of a large
+// model can take minutes): their ranks cannot be interrupted inside a forward pass, so rank 0
+// saves what is finished and ends the whole job with exit code 3. The abandoned trials stay in
+// the journal as asked and run again, with the same parameters, when the job is resumed.
+void TrialLoop::abandon(const std::vector<int>& running) {
+  std::string numbers;
+  for (int number : running) numbers += (numbers.empty() ? "#" : ", #") + std::to_string(number + 1);
+  spdlog::warn("trial(s) {} still running {}s after {}: abandoned, they run again on resume",
+               numbers, format_fixed(config_.mpi.stop_grace_seconds, 0), dist::signal_name(stop_signal_));
+  try {
+    write_results_file(pareto_front());
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+  }
+  spdlog::warn("stopped by {} after {} of {} trials; the journal and results.h5 are saved — rerun the same command "
+               "to resume",
+               dist::signal_name(stop_signal_), finished_.size(), config_.n_trials);
+  io::flush_logs();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  // Other ranks are inside a trial: only an abort ends them. Alone, a plain exit says less.
+  if (comm_.size() > 1) comm_.abort(static_cast<int>(ExitCode::kStopped));
+  std::_Exit(static_cast<int>(ExitCode::kStopped));
 }
 
 // Every rank: evaluate the trials the coordinator hands to this rank's group, until told to stop.
@@ -579,23 +623,69 @@ std::string TrialLoop::model_card(const FinishedTrial& f) const {
   return card.str();
 }
 
+// Trial numbers on the Pareto front of the finished trials, best first (rank 0).
+std::vector<int64_t> TrialLoop::pareto_front() const {
+  std::vector<int> numbers;
+  std::vector<optimize::ObjectivePoint> points;
+  for (const auto& [number, f] : finished_) {
+    if (f.trial.state != optimize::TrialState::kComplete) continue;
+    numbers.push_back(number);
+    points.push_back(f.trial.values);
+  }
+  std::vector<int64_t> front;
+  for (int index : optimize::pareto_front(points)) front.push_back(numbers[static_cast<size_t>(index)]);
+  std::sort(front.begin(), front.end(), [&](int64_t a, int64_t b) {
+    return finished_.at(static_cast<int>(a)).trial.values < finished_.at(static_cast<int>(b)).trial.values;
+  });
+  return front;
+}
+
+// results.h5 from what rank 0 knows, written atomically.
+void TrialLoop::write_results_file(const std::vector<int64_t>& front) const {
+  io::Results results;
+  results.run = {HERETIC_VERSION, config::to_toml(config_), config_.model, engine_.inputs().model_commit,
+                 comm_.size(), seed_};
+  const Directions& dirs = engine_.directions();
+  results.good_mean = to_matrix(dirs.good_mean);
+  results.bad_mean = to_matrix(dirs.bad_mean);
+  results.directions = to_matrix(dirs.directions);
+  if (config_.output.per_prompt_residuals && dirs.good_residuals.defined()) {
+    // [n, L+1, H] -> [(n (L+1)) x H], prompt-major: row p (L+1) + l is prompt p at layer l.
+    results.per_prompt_residuals_good = to_matrix(dirs.good_residuals.reshape({-1, dirs.good_residuals.size(2)}));
+    results.per_prompt_residuals_bad = to_matrix(dirs.bad_residuals.reshape({-1, dirs.bad_residuals.size(2)}));
+  }
+  for (const auto& [number, f] : finished_) {
+    io::TrialRecord row;
+    row.number = number + 1;
+    row.params_json = f.params.dump();
+    row.values = f.trial.values;
+    row.objectives = objective_names();
+    row.kl = std::numeric_limits<double>::quiet_NaN();
+    for (size_t i = 0; i < engine_.scorers().size(); ++i) {
+      const auto& slot = engine_.scorers()[i];
+      if (slot.keyword && row.refusals < 0) {
+        row.refusals = static_cast<int64_t>(std::llround(f.partial[i].sum));
+        row.refusal_prompts = f.partial[i].count;
+      }
+      if (slot.kl && std::isnan(row.kl)) row.kl = f.scorer_values[i];
+    }
+    row.rank = f.rank;
+    row.seconds = f.seconds;
+    row.status = f.trial.state == optimize::TrialState::kComplete ? "complete" : "failed";
+    results.trials.push_back(std::move(row));
+  }
+  for (int64_t number : front) results.pareto.push_back(number + 1);
+  const fs::path path = fs::path(config_.output.dir) / "results.h5";
+  io::write_results(path, results);
+  spdlog::info("results: {}", path.string());
+}
+
 void TrialLoop::finish(bool stopped) {
   // Rank 0 knows the results; the Pareto front decides what is exported.
   std::string problem;
-  std::vector<int64_t> front;
   std::vector<int64_t> exports;
   if (leader()) {
-    std::vector<int> numbers;
-    std::vector<optimize::ObjectivePoint> points;
-    for (const auto& [number, f] : finished_) {
-      if (f.trial.state != optimize::TrialState::kComplete) continue;
-      numbers.push_back(number);
-      points.push_back(f.trial.values);
-    }
-    for (int index : optimize::pareto_front(points)) front.push_back(numbers[static_cast<size_t>(index)]);
-    std::sort(front.begin(), front.end(), [&](int64_t a, int64_t b) {
-      return finished_.at(static_cast<int>(a)).trial.values < finished_.at(static_cast<int>(b)).trial.values;
-    });
+    const std::vector<int64_t> front = pareto_front();
     spdlog::info("Pareto front ({} of {} finished trials; baseline {}):", front.size(), finished_.size(),
                  describe_scores(engine_.scorers(), baseline_));
     for (int64_t number : front) {
@@ -620,36 +710,7 @@ void TrialLoop::finish(bool stopped) {
       }
     }
     try {
-      io::Results results;
-      results.run = {HERETIC_VERSION, config::to_toml(config_), config_.model, engine_.inputs().model_commit,
-                     comm_.size(), seed_};
-      results.good_mean = to_matrix(engine_.directions().good_mean);
-      results.bad_mean = to_matrix(engine_.directions().bad_mean);
-      results.directions = to_matrix(engine_.directions().directions);
-      for (const auto& [number, f] : finished_) {
-        io::TrialRecord row;
-        row.number = number + 1;
-        row.params_json = f.params.dump();
-        row.values = f.trial.values;
-        row.objectives = objective_names();
-        row.kl = std::numeric_limits<double>::quiet_NaN();
-        for (size_t i = 0; i < engine_.scorers().size(); ++i) {
-          const auto& slot = engine_.scorers()[i];
-          if (slot.keyword && row.refusals < 0) {
-            row.refusals = static_cast<int64_t>(std::llround(f.partial[i].sum));
-            row.refusal_prompts = f.partial[i].count;
-          }
-          if (slot.kl && std::isnan(row.kl)) row.kl = f.scorer_values[i];
-        }
-        row.rank = f.rank;
-        row.seconds = f.seconds;
-        row.status = f.trial.state == optimize::TrialState::kComplete ? "complete" : "failed";
-        results.trials.push_back(std::move(row));
-      }
-      for (int64_t number : front) results.pareto.push_back(number + 1);
-      const fs::path path = fs::path(config_.output.dir) / "results.h5";
-      io::write_results(path, results);
-      spdlog::info("results: {}", path.string());
+      write_results_file(front);
     } catch (const std::exception& e) {
       problem = e.what();
     }

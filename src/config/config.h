@@ -52,6 +52,9 @@ struct SearchSpaceConfig {
 struct MpiConfig {
   int ranks_per_trial = 1;  // ranks that evaluate one trial together
   CommBackend backend = CommBackend::kAuto;
+  // After a stop signal, how long trials in flight may take to finish before they are abandoned
+  // (they run again on resume).
+  double stop_grace_seconds = 60.0;
 };
 
 struct ExportSelection {
@@ -63,6 +66,7 @@ struct ExportSelection {
 struct OutputConfig {
   std::string dir = "heretic-output";
   ExportSelection export_trials;
+  bool per_prompt_residuals = false;  // /residuals/per_prompt_{good,bad} in results.h5
 };
 
 struct Config {

@@ -429,11 +429,13 @@ Config read_config(const toml::table& document, Diagnostics& diagnostics) {
   c.mpi.ranks_per_trial = static_cast<int>(mpi.integer("ranks_per_trial", d.mpi.ranks_per_trial, 1, 1'000'000));
   const std::string backend = mpi.choice("backend", "auto", {"auto", "mpi", "nccl"});
   c.mpi.backend = backend == "mpi" ? CommBackend::kMpi : backend == "nccl" ? CommBackend::kNccl : CommBackend::kAuto;
+  c.mpi.stop_grace_seconds = mpi.number("stop_grace_seconds", d.mpi.stop_grace_seconds, 0.0, 1e9);
 
   TableReader output = root.sub_table("output");
   c.output.dir = output.string("dir", d.output.dir);
   if (c.output.dir.empty()) diagnostics.error(output.dotted_in_source("dir"), output.node("dir"), "must not be empty");
   c.output.export_trials = read_export(output, diagnostics);
+  c.output.per_prompt_residuals = output.boolean("per_prompt_residuals", d.output.per_prompt_residuals);
 
   read_not_applicable(root);
   // Sections last: their keys are then known for cross-section suggestions at the top level.

@@ -138,6 +138,7 @@ std::string to_toml(const Config& c) {
   out << "\n[mpi]\n";
   out << "ranks_per_trial = " << c.mpi.ranks_per_trial << "\n";
   out << "backend = " << toml_string(to_string(c.mpi.backend)) << "\n";
+  out << "stop_grace_seconds = " << toml_float(c.mpi.stop_grace_seconds) << "\n";
 
   out << "\n[output]\n";
   out << "dir = " << toml_string(c.output.dir) << "\n";
@@ -153,6 +154,7 @@ std::string to_toml(const Config& c) {
       break;
     }
   }
+  out << "per_prompt_residuals = " << (c.output.per_prompt_residuals ? "true" : "false") << "\n";
   return out.str();
 }
 

@@ -71,31 +71,61 @@ TEST(MainJobMpi, TwoRanksStartLoadLogAndReportTheWorld) {
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "results.h5"));
 }
 
-// Sharding must not change what is computed: one rank and two ranks give the same directions
-// (to 1e-6) and, for the same seeded trials, the same refusal counts and KL values.
-TEST(MainJobMpi, OneAndTwoRanksComputeTheSameDirectionsAndScores) {
+// Sharding must not change what is computed: the single-process engine, 2 ranks (a farm of two
+// 1-rank groups) and 3 ranks (one group sharding every trial's prompts 34/33/33) give the same
+// baseline, directions (to 1e-6), per-prompt residuals and, for the same seeded trials, the same
+// refusal counts and KL values.
+TEST(MainJobMpi, OneTwoAndThreeRanksComputeTheSameDirectionsAndScores) {
   const auto dir = scratch("same");
-  std::ofstream(dir / "one.toml") << short_search(dir / "one");
-  std::ofstream(dir / "two.toml") << short_search(dir / "two");
-  const auto one = run_process(mpirun(1) + " --config " + shell_quote((dir / "one.toml").string()));
+  const std::string research = "print_residual_geometry = true\n";
+  std::ofstream(dir / "one.toml") << research << short_search(dir / "one") << "per_prompt_residuals = true\n";
+  std::ofstream(dir / "two.toml") << research << short_search(dir / "two") << "per_prompt_residuals = true\n";
+  std::ofstream(dir / "three.toml") << research << short_search(dir / "three") << "per_prompt_residuals = true\n"
+                                    << "[mpi]\nranks_per_trial = 3\n";
+  const auto one = run_process(shell_quote(HERETIC_EXECUTABLE) + " --config " + shell_quote((dir / "one.toml").string()));
   ASSERT_EQ(one.exit_code, 0) << one.out << one.err;
   const auto two = run_process(mpirun(2) + " --config " + shell_quote((dir / "two.toml").string()));
   ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
+  const auto three = run_process(mpirun(3) + " --config " + shell_quote((dir / "three.toml").string()));
+  ASSERT_EQ(three.exit_code, 0) << three.out << three.err;
+
+  auto baseline_of = [](const std::string& out) {
+    std::smatch match;
+    return std::regex_search(out, match, std::regex(R"(baseline: ([^(]*))")) ? match[1].str() : std::string("none");
+  };
+  EXPECT_NE(baseline_of(one.out), "none") << one.out;
+  EXPECT_EQ(baseline_of(two.out), baseline_of(one.out));
+  EXPECT_EQ(baseline_of(three.out), baseline_of(one.out));
+
+  // Heretic's residual geometry table, with its geometric-median and silhouette columns.
+  EXPECT_NE(three.out.find("S(g*,b*)"), std::string::npos) << three.out;
+  EXPECT_NE(three.out.find("Silh"), std::string::npos) << three.out;
+
   const io::Results a = io::read_results(dir / "one" / "results.h5");
-  const io::Results b = io::read_results(dir / "two" / "results.h5");
-  ASSERT_EQ(a.directions.values.size(), b.directions.values.size());
-  ASSERT_FALSE(a.directions.values.empty());
-  for (size_t i = 0; i < a.directions.values.size(); ++i) {
-    EXPECT_NEAR(a.directions.values[i], b.directions.values[i], 1e-6) << "element " << i;
+  for (const char* name : {"two", "three"}) {
+    SCOPED_TRACE(name);
+    const io::Results b = io::read_results(dir / name / "results.h5");
+    ASSERT_EQ(a.directions.values.size(), b.directions.values.size());
+    ASSERT_FALSE(a.directions.values.empty());
+    for (size_t i = 0; i < a.directions.values.size(); ++i) {
+      ASSERT_NEAR(a.directions.values[i], b.directions.values[i], 1e-6) << "element " << i;
+    }
+    // 400 prompts x 7 rows (embeddings + 6 blocks) of 64, in prompt order.
+    ASSERT_EQ(b.per_prompt_residuals_bad.rows, 400 * 7);
+    ASSERT_EQ(b.per_prompt_residuals_bad.cols, 64);
+    ASSERT_EQ(a.per_prompt_residuals_good.values.size(), b.per_prompt_residuals_good.values.size());
+    for (size_t i = 0; i < a.per_prompt_residuals_good.values.size(); ++i) {
+      ASSERT_NEAR(a.per_prompt_residuals_good.values[i], b.per_prompt_residuals_good.values[i], 1e-4) << "element " << i;
+    }
+    ASSERT_EQ(a.trials.size(), 3u);
+    ASSERT_EQ(b.trials.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(a.trials[i].params_json, b.trials[i].params_json);
+      EXPECT_EQ(a.trials[i].refusals, b.trials[i].refusals);
+      EXPECT_NEAR(a.trials[i].kl, b.trials[i].kl, 1e-6);
+    }
   }
-  ASSERT_EQ(a.trials.size(), 3u);
-  ASSERT_EQ(b.trials.size(), 3u);
-  for (size_t i = 0; i < 3; ++i) {
-    EXPECT_EQ(a.trials[i].params_json, b.trials[i].params_json);
-    EXPECT_EQ(a.trials[i].refusals, b.trials[i].refusals);
-    EXPECT_NEAR(a.trials[i].kl, b.trials[i].kl, 1e-6);
-  }
-  EXPECT_EQ(b.run.world_size, 2);
+  EXPECT_EQ(io::read_results(dir / "three" / "results.h5").run.world_size, 3);
 }
 
 TEST(MainJobMpi, MissingPromptFileIsReportedOnceWithExitCode2) {

@@ -144,6 +144,40 @@ TEST(Pipeline, SigtermStopsWithExitCode3AndTheRerunCompletes) {
   fs::remove_all(out);
 }
 
+// With no grace time (mpi.stop_grace_seconds = 0) the trial that is running when the signal
+// arrives is abandoned at once: the job still exits 3 with every finished trial saved, and the
+// rerun evaluates the abandoned trial again (same number), ending with exactly n_trials.
+TEST(Pipeline, SigtermWithoutGraceAbandonsTheRunningTrialAndTheRerunRedoesIt) {
+  const fs::path out = fresh_dir("grace");
+  const std::string overrides =
+      "--set n_trials=8 --set n_startup_trials=8 --set output.export=none --set mpi.stop_grace_seconds=0";
+  const std::string command = "cd " + shell_quote(HERETIC_SOURCE_DIR) + " && (" + shell_quote(HERETIC_EXECUTABLE) +
+                              " --config configs/demo.toml --set " + shell_quote("output.dir=" + out.string()) + " " +
+                              overrides + " & pid=$!; for i in $(seq 600); do " +
+                              "n=$(grep -c '\"type\":\"result\"' " + shell_quote((out / "journal.jsonl").string()) +
+                              " 2>/dev/null); [ \"${n:-0}\" -ge 2 ] && break; sleep 0.2; done; kill -TERM $pid; wait $pid)";
+  const auto stopped = run_process(command);
+  ASSERT_EQ(stopped.exit_code, 3) << stopped.out << stopped.err;
+  EXPECT_NE(stopped.out.find("abandoned, they run again on resume"), std::string::npos) << stopped.out;
+  const size_t kept = results_of(out).size();
+  size_t asked = 0;
+  for (const auto& record : io::read_journal(out / "journal.jsonl").records) {
+    if (record.value("type", "") == "asked") ++asked;
+  }
+  EXPECT_GE(kept, 2u);
+  EXPECT_EQ(asked, kept + 1) << "exactly the running trial is left unfinished";
+  EXPECT_EQ(io::read_results(out / "results.h5").trials.size(), kept);
+
+  const auto rerun = run_demo(out, overrides);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.out.find("1 interrupted one(s) run again"), std::string::npos) << rerun.out;
+  std::set<int> numbers;
+  for (const auto& record : results_of(out)) numbers.insert(record["trial"]["trial"].get<int>());
+  EXPECT_EQ(numbers, (std::set<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(results_of(out).size(), 8u);
+  fs::remove_all(out);
+}
+
 TEST(Pipeline, ExportedTrialScoresLikeTheTrial) {
   const fs::path out = fresh_dir("export");
   auto run = run_demo(out, "--set n_trials=3 --set n_startup_trials=3 --set 'output.export=[2]'");

@@ -3,6 +3,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
 #include <sstream>
 
 extern char** environ;
@@ -90,7 +94,7 @@ std::vector<RankPlacement> gather_placements(Communicator& comm, const RankPlace
   // Fields separated by '\x1f' (unit separator), which no host or device name contains.
   const std::string sep(1, '\x1f');
   const std::string packed = std::to_string(mine.rank) + sep + std::to_string(mine.local_rank) + sep + mine.host +
-                             sep + mine.device + sep + mine.visible_gpus;
+                             sep + mine.device + sep + mine.visible_gpus + sep + mine.gpu_uuid;
   std::vector<RankPlacement> placements;
   for (const auto& text : comm.allgather(packed)) {
     std::vector<std::string> fields;
@@ -101,11 +105,70 @@ std::vector<RankPlacement> gather_placements(Communicator& comm, const RankPlace
       if (end == std::string::npos) break;
       start = end + 1;
     }
-    fields.resize(5);
+    fields.resize(6);
     placements.push_back(RankPlacement{std::atoi(fields[0].c_str()), std::atoi(fields[1].c_str()), fields[2],
-                                       fields[3], fields[4]});
+                                       fields[3], fields[4], fields[5]});
   }
   return placements;
+}
+
+std::string check_gpu_sharing(const std::vector<RankPlacement>& placements) {
+  std::map<std::pair<std::string, std::string>, std::vector<int>> users;  // (host, GPU) -> ranks
+  for (const auto& p : placements) {
+    if (!p.gpu_uuid.empty()) users[{p.host, p.gpu_uuid}].push_back(p.rank);
+  }
+  for (const auto& [where, ranks] : users) {
+    if (ranks.size() < 2) continue;
+    std::ostringstream out;
+    out << "ranks";
+    for (size_t i = 0; i < ranks.size(); ++i) out << (i ? ", " : " ") << ranks[i];
+    out << " on " << where.first << " all use GPU " << where.second
+        << ": there are more ranks on this node than GPUs they can see. Start one rank per GPU (srun "
+           "--ntasks-per-node=<GPUs per node> with --gpus-per-task=1, or --gpus-per-node=N with N tasks per "
+           "node; heretic-mpi gives node-local rank r the visible GPU r), or use fewer ranks";
+    return out.str();
+  }
+  return "";
+}
+
+std::string check_shared_directory(Communicator& comm, const std::string& directory, const std::string& what) {
+  namespace fs = std::filesystem;
+  const fs::path probe = fs::path(directory) / ".heretic-shared-check";
+  std::string problem;
+  uint64_t token = 0;
+  if (comm.rank() == 0) {
+    std::error_code error;
+    fs::create_directories(directory, error);
+    token = (uint64_t{std::random_device()()} << 32 | std::random_device()()) | 1;  // never 0
+    std::ofstream out(probe, std::ios::trunc);
+    out << token << "\n";
+    out.close();
+    if (error || !out) {
+      problem = what + " '" + directory + "': cannot create a file there (" +
+                (error ? error.message() : std::string("write failed")) + ")";
+      token = 0;  // tells the others there is nothing to look for
+    }
+  }
+  comm.broadcast(&token, sizeof token, 0);
+  comm.barrier();  // rank 0's file is written before anyone looks
+  if (comm.rank() != 0 && token != 0) {
+    std::ifstream in(probe);
+    uint64_t seen = 0;
+    if (!(in >> seen) || seen != token) {
+      problem = what + " '" + directory + "' is not shared with rank 0: this rank, on " + host_name() +
+                ", does not see the file rank 0 just wrote there (" + probe.string() +
+                "). Every rank writes its log and rank 0 the journal and results there, and exports are "
+                "written by several ranks: put " + what +
+                " on a filesystem that every node mounts at the same path (a parallel or network "
+                "filesystem such as your project or scratch space), not node-local storage such as /tmp";
+    }
+  }
+  comm.barrier();  // everyone has looked before the file goes
+  if (comm.rank() == 0) {
+    std::error_code ignored;
+    fs::remove(probe, ignored);
+  }
+  return problem;
 }
 
 }  // namespace heretic::dist

@@ -36,11 +36,23 @@ struct RankPlacement {
   std::string host;
   std::string device;        // "cpu", "cuda:0", ...
   std::string visible_gpus;  // CUDA_VISIBLE_DEVICES as seen by the rank, or ""
+  std::string gpu_uuid;      // the physical GPU the rank uses ("GPU-..."), or "" on the CPU
 };
 
 // Gathers every rank's placement (collective). Indexed by rank.
 std::vector<RankPlacement> gather_placements(Communicator& comm, const RankPlacement& mine);
 
 std::string host_name();
+
+// "" unless two ranks on one host use the same physical GPU (more ranks than GPUs, or every
+// task seeing all GPUs while the binding assumes one each); the explanation names the ranks,
+// the host and the GPU, and how to launch one rank per GPU.
+std::string check_gpu_sharing(const std::vector<RankPlacement>& placements);
+
+// Collective. Rank 0 writes a file with a random token into `directory` (creating it), and
+// every rank reads it back: a rank that cannot see it runs on a node where `directory` is not
+// the same folder (node-local /tmp, an unmounted filesystem). Returns this rank's problem, or
+// "". `what` names the setting for the message (e.g. "output.dir").
+std::string check_shared_directory(Communicator& comm, const std::string& directory, const std::string& what);
 
 }  // namespace heretic::dist

@@ -126,7 +126,8 @@ void agree(dist::Communicator& comm, bool leader, const std::optional<std::strin
 void log_world(const std::vector<dist::RankPlacement>& placements, int thread_level) {
   spdlog::info("world: {} rank(s); MPI thread level {}", placements.size(), thread_level);
   for (const auto& p : placements) {
-    spdlog::info("  rank {:>4} on {} (local rank {}), device {}{}", p.rank, p.host, p.local_rank, p.device,
+    spdlog::info("  rank {:>4} on {} (local rank {}), device {}{}{}", p.rank, p.host, p.local_rank, p.device,
+                 p.gpu_uuid.empty() ? "" : " (" + p.gpu_uuid + ")",
                  p.visible_gpus.empty() ? "" : ", CUDA_VISIBLE_DEVICES=" + p.visible_gpus);
   }
 }
@@ -176,6 +177,8 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
               "); use a divisor of the world size");
   }
 
+  // output.dir must be one folder for all ranks (logs, journal, results.h5, exports).
+  if (comm.size() > 1) agree(comm, leader, dist::check_shared_directory(comm, config.output.dir, "output.dir"));
   const auto log_file = io::add_rank_log_file(config.output.dir, rank, host);
   if (leader) {
     for (const auto& warning : loaded->warnings) spdlog::warn("{}", warning);
@@ -184,9 +187,12 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
                line.config_path, fingerprint);
   spdlog::debug("effective configuration:\n{}", config::to_toml(config));
   dist::RankPlacement mine{rank, comm.local_rank(), host, "cpu",
-                           environment.get("CUDA_VISIBLE_DEVICES").value_or("")};
+                           environment.get("CUDA_VISIBLE_DEVICES").value_or(""), ""};
   const auto placements = dist::gather_placements(comm, mine);
   if (leader) log_world(placements, mpi.thread_level());
+  if (const std::string sharing = dist::check_gpu_sharing(placements); !sharing.empty()) {
+    fail_together(comm, leader, sharing);  // every rank sees the same placements
+  }
   spdlog::debug("log file {}", log_file.string());
 
   // Phase 1: every rank loads the model, tokenizer, chat template and prompts; a problem on

@@ -1,5 +1,8 @@
 // Launch checks: the usual ways a job is started wrongly are recognised and explained.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "mpi/communicator.h"
 #include "mpi/launch.h"
@@ -40,6 +43,40 @@ TEST(LaunchCheck, MpirunInsideAnAllocationIsFine) {
 TEST(LaunchCheck, MismatchedMpiLibraryIsExplained) {
   const LaunchEnvironment env(std::map<std::string, std::string>{{"OMPI_COMM_WORLD_SIZE", "2"}});
   EXPECT_NE(check_launch(env, 0, 1).find("does not match the mpirun"), std::string::npos);
+}
+
+RankPlacement on_gpu(int rank, const std::string& host, const std::string& uuid) {
+  return RankPlacement{rank, rank % 4, host, "cuda:0", "", uuid};
+}
+
+TEST(GpuSharing, OneRankPerGpuIsFineAlsoWhenEachTaskSeesOnlyItsOwn) {
+  // --gpus-per-task=1: every task sees one GPU as cuda:0, but they are different GPUs.
+  EXPECT_EQ(check_gpu_sharing({on_gpu(0, "n1", "GPU-a"), on_gpu(1, "n1", "GPU-b"), on_gpu(2, "n2", "GPU-a")}), "");
+  EXPECT_EQ(check_gpu_sharing({RankPlacement{0, 0, "n1", "cpu", "", ""}, RankPlacement{1, 1, "n1", "cpu", "", ""}}),
+            "");
+}
+
+TEST(GpuSharing, TwoRanksOnOneGpuAreExplained) {
+  const std::string problem =
+      check_gpu_sharing({on_gpu(0, "n1", "GPU-a"), on_gpu(1, "n1", "GPU-b"), on_gpu(2, "n1", "GPU-a")});
+  EXPECT_NE(problem.find("ranks 0, 2 on n1 all use GPU GPU-a"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("one rank per GPU"), std::string::npos) << problem;
+}
+
+TEST(SharedDirectory, OneRankCreatesTheFolderAndLeavesNothingBehind) {
+  auto comm = make_single_rank_communicator();
+  const auto dir = std::filesystem::temp_directory_path() / ("heretic-shared-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(check_shared_directory(*comm, (dir / "out").string(), "output.dir"), "");
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "out"));
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "out"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SharedDirectory, AFolderThatCannotBeCreatedIsNamed) {
+  auto comm = make_single_rank_communicator();
+  const std::string problem = check_shared_directory(*comm, "/proc/heretic-cannot-be-here", "output.dir");
+  EXPECT_NE(problem.find("output.dir '/proc/heretic-cannot-be-here': cannot create"), std::string::npos) << problem;
 }
 
 TEST(SingleRank, CollectivesAreIdentities) {

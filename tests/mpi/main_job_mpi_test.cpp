@@ -1,5 +1,8 @@
 // The main job under mpirun with 2 ranks, as a user starts it.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <algorithm>
 #include <filesystem>
@@ -126,6 +129,29 @@ TEST(MainJobMpi, OneTwoAndThreeRanksComputeTheSameDirectionsAndScores) {
     }
   }
   EXPECT_EQ(io::read_results(dir / "three" / "results.h5").run.world_size, 3);
+}
+
+// Node-local storage as output.dir: rank 1 runs in its own mount namespace with an empty tmpfs
+// over the folder, as a second node with its own /tmp would see it. The job must refuse to
+// start (exit 2) and say why, instead of scattering logs and results over nodes.
+TEST(MainJobMpi, OutputDirNotSharedBetweenRanksIsExplained) {
+  if (::geteuid() != 0 || std::system("command -v unshare >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "needs root and unshare(1) to give one rank its own mount namespace (CI runs as root)";
+  }
+  const auto dir = scratch("not-shared");
+  std::filesystem::create_directories(dir / "out");
+  std::ofstream(dir / "job.toml") << short_search(dir / "out");
+  const std::string exe = shell_quote(HERETIC_EXECUTABLE);
+  const std::string job = shell_quote((dir / "job.toml").string());
+  const std::string node_local = "mount -t tmpfs tmpfs " + shell_quote((dir / "out").string()) + " && exec " + exe +
+                                 " --config " + job;
+  const auto result = run_process(mpirun(1) + " --config " + job + " : -n 1 unshare -m --propagation private sh -c " +
+                                  shell_quote(node_local));
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  EXPECT_NE(result.err.find("output.dir '" + (dir / "out").string() + "' is not shared with rank 0"), std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("every node mounts"), std::string::npos) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "journal.jsonl"));
 }
 
 TEST(MainJobMpi, MissingPromptFileIsReportedOnceWithExitCode2) {

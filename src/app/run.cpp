@@ -426,8 +426,10 @@ void TrialLoop::coordinate() {
     stop_signal_ = signal;
     const auto grace = std::chrono::duration<double>(config_.mpi.stop_grace_seconds);
     grace_end = Clock::now() + std::chrono::duration_cast<Clock::duration>(grace);
-    spdlog::warn("{}{} received: starting no new trial; {} trial(s) in flight get {}s to finish", who,
-                 dist::signal_name(signal), in_flight.size(), format_fixed(config_.mpi.stop_grace_seconds, 0));
+    const std::string what = who.empty() ? std::string(dist::signal_name(signal)) + " received"
+                                         : who + " received " + dist::signal_name(signal);
+    spdlog::warn("{}: starting no new trial; {} trial(s) in flight get {}s to finish", what, in_flight.size(),
+                 format_fixed(config_.mpi.stop_grace_seconds, 0));
   };
   while (true) {
     if (stop_signal_ == 0 && dist::stop_signal() != 0) stop(dist::stop_signal(), "");
@@ -478,7 +480,7 @@ void TrialLoop::coordinate() {
     // A group leader that got a stop signal passes it on (Slurm signals every task, but a user's
     // kill may reach only one).
     if (stop_signal_ == 0 && result[2 + 2 * n_scorers] != 0) {
-      stop(static_cast<int>(result[2 + 2 * n_scorers]), "rank " + std::to_string(leader) + ": ");
+      stop(static_cast<int>(result[2 + 2 * n_scorers]), "rank " + std::to_string(leader));
     }
   }
   assign[0] = -1;

@@ -200,11 +200,17 @@ PY
   touch "$stamp"
 }
 
-# Environment for the tools and libraries of the prefix (also written to $build/env.sh).
-prefix_env() {
+# The prefix's programs (cmake, make, pkgconf) need its libraries; so do, at run time, the programs
+# built against its libraries.
+prefix_libs_env() {
+  case ":${LD_LIBRARY_PATH:-}:" in *":$prefix/usr/lib/$arch_dir:"*) return ;; esac
   local libs="$prefix/usr/lib/$arch_dir:$prefix/lib/$arch_dir:$prefix/usr/lib/$arch_dir/openmpi/lib"
   export LD_LIBRARY_PATH="$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  export PATH="$PATH:$prefix/usr/bin"  # after the system's: only what it lacks
+}
+# Building and running against the prefix's libraries (also written to $build/env.sh).
+prefix_deps_env() {
+  prefix_libs_env
+  export PATH="$PATH:$prefix/usr/bin"  # after the system's: orterun, ompi_info
   export PKG_CONFIG_PATH="$prefix/usr/lib/$arch_dir/pkgconfig:$prefix/usr/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
   # Open MPI finds its components, help files and orted relative to OPAL_PREFIX.
   export OPAL_PREFIX="$prefix/usr"
@@ -226,7 +232,6 @@ prefix_cmake_args() {
     -DHDF5_C_INCLUDE_DIR="$p/include/hdf5/serial"
     -DHDF5_hdf5_LIBRARY_RELEASE="$p/lib/$arch_dir/hdf5/serial/libhdf5.so"
   )
-  have pkg-config || a+=(-DPKG_CONFIG_EXECUTABLE="$p/bin/pkgconf")
   printf '%s\n' "${a[@]}"
 }
 
@@ -235,29 +240,36 @@ cmake_bin=""
 if have cmake && version_ge "$(cmake --version | sed -n 's/cmake version \([0-9.]*\).*/\1/p')" 3.18; then
   cmake_bin="$(command -v cmake)"
 fi
+# Tools the system lacks come from the prefix too, whichever libraries are used.
+tool_args=()
 need_prefix_tools=0
-if [ -z "$cmake_bin" ] || ! { have make || have ninja; }; then need_prefix_tools=1; fi
-if [ "$deps" = prefix ] || [ "$need_prefix_tools" = 1 ]; then
+if [ -z "$cmake_bin" ] || ! { have make || have ninja; } || ! have pkg-config; then need_prefix_tools=1; fi
+if [ "$need_prefix_tools" = 1 ]; then
   unpack_prefix
-  prefix_env
+  prefix_libs_env
+  have pkg-config || tool_args+=(-DPKG_CONFIG_EXECUTABLE="$prefix/usr/bin/pkgconf")
+  if ! have make && ! have ninja; then tool_args+=(-DCMAKE_MAKE_PROGRAM="$prefix/usr/bin/make"); fi
 fi
 if [ -z "$cmake_bin" ]; then
   [ -x "$prefix/usr/bin/cmake" ] || die "no cmake >= 3.18 here and none in the .deb files (pack-debs.sh without --without-cmake)"
   cmake_bin="$prefix/usr/bin/cmake"
 fi
 "$cmake_bin" --version >/dev/null 2>&1 || die "$cmake_bin does not run here (missing libraries? glibc too old for Debian 12's cmake?)"
-if ! have make && ! have ninja; then generator=(-DCMAKE_MAKE_PROGRAM="$prefix/usr/bin/make"); fi
 say "cmake $("$cmake_bin" --version | head -n1 | cut -d' ' -f3) at $cmake_bin"
+# A cmake searches its own installation prefix: the prefix's cmake must not find the prefix's
+# libraries when the system's are wanted.
+system_args=()
+if [ "$cmake_bin" = "$prefix/usr/bin/cmake" ]; then system_args=(-DCMAKE_IGNORE_PREFIX_PATH="$prefix/usr"); fi
 
 # ---- configure ------------------------------------------------------------------------------
 werror=OFF
 if [ -n "${CI:-}" ]; then werror=ON; fi
-common=(-S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}"
+common=(-S "$root" -B "$build" "${generator[@]}" "${tool_args[@]}" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}"
         -DHERETIC_WERROR="$werror" -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx"
         -DTorch_DIR="$torch_dir" "${cuda_args[@]}" "${nccl_args[@]}")
 configure_with_prefix() {
   unpack_prefix
-  prefix_env
+  prefix_deps_env
   local args
   mapfile -t args < <(prefix_cmake_args)
   rm -f "$build/CMakeCache.txt"
@@ -265,11 +277,11 @@ configure_with_prefix() {
 }
 if [ -f "$build/.heretic-deps" ] && [ "$deps" = auto ]; then deps="$(cat "$build/.heretic-deps")"; fi
 case "$deps" in
-  system) "$cmake_bin" "${common[@]}" "${extra[@]}" ;;
+  system) "$cmake_bin" "${common[@]}" "${system_args[@]}" "${extra[@]}" ;;
   prefix) configure_with_prefix ;;
   auto)
     log="$build/configure-system.log"
-    if "$cmake_bin" "${common[@]}" "${extra[@]}" >"$log" 2>&1; then
+    if "$cmake_bin" "${common[@]}" "${system_args[@]}" "${extra[@]}" >"$log" 2>&1; then
       cat "$log"; deps=system
     elif grep -q "heretic-mpi needs" "$log"; then
       say "the system lacks: $(grep -o 'heretic-mpi needs [^.]*' "$log" | head -n1 | cut -d' ' -f3-); using the .deb prefix"
@@ -289,10 +301,13 @@ grep -E '^(Torch_DIR|CMAKE_COMMAND|MPI_mpi_LIBRARY|MPI_C_HEADER_DIR|MPIEXEC_EXEC
 # Running the programs needs the same environment: write it down.
 {
   echo "# source this before running what $build holds (written by tools/gpu/build.sh)"
-  if [ "$deps" = prefix ] || [ "$need_prefix_tools" = 1 ]; then
+  if [ "$deps" = prefix ]; then
     echo "export LD_LIBRARY_PATH=\"$LD_LIBRARY_PATH\""
     echo "export PATH=\"$PATH\""
     echo "export OPAL_PREFIX=\"$OPAL_PREFIX\""
+  elif [ "$need_prefix_tools" = 1 ]; then
+    echo "# (the system's libraries; only the prefix's cmake/make/pkgconf need this)"
+    echo "export LD_LIBRARY_PATH=\"$LD_LIBRARY_PATH\""
   fi
 } >"$build/env.sh"
 [ "$configure_only" = 1 ] && { say "configured $build (source $build/env.sh to run)"; exit 0; }

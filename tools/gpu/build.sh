@@ -17,7 +17,8 @@
 #
 # Environment: TORCH_DIR (a folder holding TorchConfig.cmake; default: the one of python3's
 # torch), CUDA_HOME (the CUDA toolkit; default: nvcc's), NCCL_ROOT (a folder with include/nccl.h
-# and lib/libnccl.so*; default: pip's nvidia/nccl next to torch, else the toolkit's), CC, CXX.
+# and lib/libnccl.so*; default: the libnccl that torch loads, else pip's nvidia/nccl, else the
+# toolkit's), CC, CXX.
 #
 # Needs: a C and C++17 compiler (gcc >= 9), make or ninja, tar, python3 with torch (unless
 # TORCH_DIR is set), the CUDA toolkit when the libtorch has CUDA (its CMake config requires nvcc
@@ -43,7 +44,7 @@ while [ $# -gt 0 ]; do
     --target) targets+=("$2"); shift 2 ;;
     --configure-only) configure_only=1; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "gpu/build.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -84,6 +85,7 @@ fi
 # ---- libtorch -------------------------------------------------------------------------------
 torch_cuda=""
 site=""
+torch_nccl=""
 if [ -n "${TORCH_DIR:-}" ]; then
   torch_dir="$TORCH_DIR"
   [ -f "$torch_dir/TorchConfig.cmake" ] || die "TORCH_DIR=$torch_dir holds no TorchConfig.cmake"
@@ -95,12 +97,19 @@ else
 print(torch.utils.cmake_prefix_path)
 print(torch.__version__)
 print(torch.version.cuda or "")
-print(os.path.dirname(os.path.dirname(torch.__file__)))' 2>&1)" ||
+print(os.path.dirname(os.path.dirname(torch.__file__)))
+nccl = ""  # the libnccl that importing torch loaded (a CUDA torch links it)
+for line in open("/proc/self/maps"):
+    if "/libnccl.so" in line:
+        nccl = line.split()[-1]
+        break
+print(nccl)' 2>&1)" ||
     die "python3 cannot import torch (set TORCH_DIR to a folder holding TorchConfig.cmake): $info"
   torch_dir="$(sed -n 1p <<<"$info")/Torch"
   torch_version="$(sed -n 2p <<<"$info")"
   torch_cuda="$(sed -n 3p <<<"$info")"
   site="$(sed -n 4p <<<"$info")"
+  torch_nccl="$(sed -n 5p <<<"$info")"
   [ -f "$torch_dir/TorchConfig.cmake" ] || die "torch $torch_version has no $torch_dir/TorchConfig.cmake"
 fi
 say "libtorch ${torch_version:-?} (CUDA: ${torch_cuda:-none}) at $torch_dir"
@@ -127,12 +136,21 @@ elif [ -n "$torch_cuda" ]; then
 else
   say "no CUDA toolkit: CPU build (the NCCL communicator is left out)"
 fi
+# NCCL: the one torch itself loads when it can be found, since one process should not load two.
 nccl_root="${NCCL_ROOT:-${NCCL_HOME:-}}"
-if [ -z "$nccl_root" ] && [ -n "$site" ] && [ -f "$site/nvidia/nccl/include/nccl.h" ]; then
-  # The NCCL that torch itself loads: one process should not load two.
+nccl_args=()
+if [ -z "$nccl_root" ] && [ -n "$torch_nccl" ]; then
+  if [ -f "$(dirname "$(dirname "$torch_nccl")")/include/nccl.h" ]; then
+    nccl_root="$(dirname "$(dirname "$torch_nccl")")"
+  else
+    # No header beside it (CMake takes the toolkit's): the library is still torch's.
+    nccl_args=(-DNCCL_LIBRARY="$torch_nccl")
+    say "NCCL: torch's $torch_nccl, with the nccl.h CMake finds (set NCCL_ROOT to choose)"
+  fi
+fi
+if [ -z "$nccl_root" ] && [ ${#nccl_args[@]} = 0 ] && [ -n "$site" ] && [ -f "$site/nvidia/nccl/include/nccl.h" ]; then
   nccl_root="$site/nvidia/nccl"
 fi
-nccl_args=()
 if [ -n "$nccl_root" ]; then
   nccl_lib="$(ls "$nccl_root"/lib/libnccl.so "$nccl_root"/lib/libnccl.so.2 "$nccl_root"/lib64/libnccl.so.2 2>/dev/null | head -n1)"
   [ -f "$nccl_root/include/nccl.h" ] && [ -n "$nccl_lib" ] || die "NCCL_ROOT=$nccl_root lacks include/nccl.h or lib/libnccl.so*"

@@ -128,7 +128,13 @@ if [ -n "$cuda_home" ]; then
   cuda_args=(-DCUDAToolkit_ROOT="$cuda_home")
   # For the FindCUDA of a CUDA libtorch's CMake config.
   [ -n "$torch_cuda" ] && cuda_args+=(-DCUDA_TOOLKIT_ROOT_DIR="$cuda_home")
-  say "CUDA toolkit $("$cuda_home/bin/nvcc" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p') at $cuda_home"
+  toolkit_version="$("$cuda_home/bin/nvcc" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
+  say "CUDA toolkit $toolkit_version at $cuda_home"
+  if [[ "$torch_cuda" =~ ^[0-9] ]] && [ "${torch_cuda%%.*}" != "${toolkit_version%%.*}" ]; then
+    say "warning: torch was built with CUDA $torch_cuda but the toolkit is $toolkit_version; the NCCL
+  communicator links the toolkit's cudart next to torch's (needs a driver for both). Prefer a toolkit
+  of torch's major version (CUDA_HOME)."
+  fi
 elif [ -n "$torch_cuda" ]; then
   die "libtorch was built with CUDA $torch_cuda and its CMake config needs the CUDA toolkit (nvcc and the
   CUDA headers) to configure; none found (no nvcc on PATH, no /usr/local/cuda). Install the toolkit

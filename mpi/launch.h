@@ -36,7 +36,7 @@ struct RankPlacement {
   std::string host;
   std::string device;        // "cpu", "cuda:0", ...
   std::string visible_gpus;  // CUDA_VISIBLE_DEVICES as seen by the rank, or ""
-  std::string gpu_uuid;      // the physical GPU the rank uses ("GPU-..."), or "" on the CPU
+  std::string gpu_uuid;      // the physical GPU the rank uses ("GPU-..."), or "" (CPU, or unknown)
 };
 
 // Gathers every rank's placement (collective). Indexed by rank.

@@ -15,6 +15,7 @@
 #include "config/load.h"
 #include "config/print.h"
 #include "io/logging.h"
+#include "mpi/gpu_identity.h"
 #include "mpi/launch.h"
 #include "mpi/mpi_communicator.h"
 
@@ -186,8 +187,10 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
   spdlog::info("heretic-mpi {} — model {}, config {} (fingerprint {})", HERETIC_VERSION, config.model,
                line.config_path, fingerprint);
   spdlog::debug("effective configuration:\n{}", config::to_toml(config));
-  dist::RankPlacement mine{rank, comm.local_rank(), host, "cpu",
-                           environment.get("CUDA_VISIBLE_DEVICES").value_or(""), ""};
+  const std::string device = Run::choose_device(comm.local_rank());
+  const std::string uuid = device.rfind("cuda:", 0) == 0 ? dist::gpu_uuid(std::stoi(device.substr(5))) : "";
+  dist::RankPlacement mine{rank, comm.local_rank(), host, device,
+                           environment.get("CUDA_VISIBLE_DEVICES").value_or(""), uuid};
   const auto placements = dist::gather_placements(comm, mine);
   if (leader) log_world(placements, mpi.thread_level());
   if (const std::string sharing = dist::check_gpu_sharing(placements); !sharing.empty()) {
@@ -200,7 +203,7 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
   std::unique_ptr<Run> run;
   problem.reset();
   try {
-    run = Run::load(config, cpu_threads(comm, environment));
+    run = Run::load(config, cpu_threads(comm, environment), device);
   } catch (const InputError& e) {
     problem = e.what();
   }

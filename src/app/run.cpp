@@ -749,11 +749,17 @@ void TrialLoop::finish(bool stopped) {
 Run::Run() = default;
 Run::~Run() = default;
 
-std::unique_ptr<Run> Run::load(const config::Config& config, int cpu_threads) {
+std::unique_ptr<Run> Run::load(const config::Config& config, int cpu_threads, const std::string& device) {
   if (cpu_threads > 0) torch::set_num_threads(cpu_threads);
   std::unique_ptr<Run> run(new Run());
-  run->engine_ = Engine::load(config, torch::kCPU);
+  run->engine_ = Engine::load(config, torch::Device(device));
   return run;
+}
+
+std::string Run::choose_device(int local_rank) {
+  if (!torch::cuda::is_available()) return "cpu";
+  const auto count = static_cast<int>(torch::cuda::device_count());
+  return "cuda:" + std::to_string(local_rank % std::max(count, 1));
 }
 
 const LoadedInputs& Run::inputs() const { return engine_->inputs(); }
@@ -767,8 +773,9 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   const std::unique_ptr<dist::Communicator> group = comm.split(comm.rank() / k, comm.rank());
   dist::install_stop_handlers();
   if (config.print_debug_information) {
-    spdlog::info("rank {}: libtorch {}, {} intra-op thread(s), {} inter-op thread(s), device cpu", comm.rank(),
-                 TORCH_VERSION, torch::get_num_threads(), torch::get_num_interop_threads());
+    spdlog::info("rank {}: libtorch {}, {} intra-op thread(s), {} inter-op thread(s), device {}", comm.rank(),
+                 TORCH_VERSION, torch::get_num_threads(), torch::get_num_interop_threads(),
+                 engine.model().device().str());
   }
   // Phase 2: response prefix, prompts encoded with it, baselines.
   auto phase_start = std::chrono::steady_clock::now();

@@ -32,7 +32,12 @@ class Run {
  public:
   // Phase 1 on this rank; throws InputError naming the file and key. `cpu_threads` > 0 sets
   // torch's intra-op threads (ranks sharing a node split its cores); 0 leaves torch's choice.
-  static std::unique_ptr<Run> load(const config::Config& config, int cpu_threads);
+  // `device` is "cpu" or "cuda:N" (see choose_device).
+  static std::unique_ptr<Run> load(const config::Config& config, int cpu_threads, const std::string& device);
+  // The device of the rank with node-local rank `local_rank`: the visible GPU local_rank % count
+  // when this libtorch has CUDA and sees GPUs (one rank per GPU: with --gpus-per-task each task
+  // sees its own as cuda:0; with a node-level allocation rank r takes GPU r), else "cpu".
+  static std::string choose_device(int local_rank);
   ~Run();
 
   const LoadedInputs& inputs() const;

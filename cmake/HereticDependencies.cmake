@@ -60,15 +60,5 @@ if(NOT HERETIC_CUDA STREQUAL "OFF")
   endif()
 endif()
 
-# NCCL: needs CUDA, nccl.h and libnccl.
-set(HERETIC_HAVE_NCCL OFF)
-if(HERETIC_HAVE_CUDA AND NOT HERETIC_NCCL STREQUAL "OFF")
-  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ENV NCCL_HOME PATH_SUFFIXES include)
-  find_library(NCCL_LIBRARY nccl HINTS ENV NCCL_HOME PATH_SUFFIXES lib lib64)
-  if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
-    set(HERETIC_HAVE_NCCL ON)
-  endif()
-endif()
-if(HERETIC_NCCL STREQUAL "ON" AND NOT HERETIC_HAVE_NCCL)
-  message(FATAL_ERROR "HERETIC_NCCL=ON but NCCL (and a CUDA libtorch) was not found; set NCCL_HOME.")
-endif()
+# NCCL: found by cmake/HereticCuda.cmake (included from mpi/), which needs only the CUDA
+# runtime and NCCL, not a CUDA libtorch.

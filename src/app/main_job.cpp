@@ -171,6 +171,14 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
                 " (is the file on a filesystem that all nodes share, and the same on each?)");
     }
   }
+  if (config.mpi.backend == config::CommBackend::kNccl) {
+    // The NCCL communicator (mpi/nccl_communicator.h) is built with CUDA and NCCL, but no phase
+    // reduces device tensors through it yet; saying so beats silently using MPI.
+    agree(comm, leader,
+          line.config_path + ": key 'mpi.backend': \"nccl\" is not available yet: every collective of a run "
+              "(residual sums, about (L+1) x hidden doubles once per run, and per-trial scores) goes through MPI on "
+              "host buffers. Use \"auto\" or \"mpi\"");
+  }
   if (comm.size() % config.mpi.ranks_per_trial != 0) {
     agree(comm, leader,
           line.config_path + ": key 'mpi.ranks_per_trial': " + std::to_string(config.mpi.ranks_per_trial) +

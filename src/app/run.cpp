@@ -26,6 +26,7 @@
 
 #include <torch/version.h>
 #include "common/error.h"
+#include "common/fnv_hash.h"
 #include "config/print.h"
 #include "io/journal.h"
 #include "io/logging.h"
@@ -65,17 +66,6 @@ void agree_on_rank0(dist::Communicator& comm, const std::string& problem) {
 
 // ---- hashes for resume checks ---------------------------------------------------------------
 
-std::string fnv_hex(const void* data, size_t bytes, uint64_t hash = 1469598103934665603ULL) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < bytes; ++i) {
-    hash ^= p[i];
-    hash *= 1099511628211ULL;
-  }
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
-}
-
 // The settings that decide what a trial computes. Options that only change how much is run or
 // where results go (n_trials, exports, ranks, batch sizes, output folder) may differ on resume.
 std::string study_fingerprint(const config::Config& config) {
@@ -95,7 +85,7 @@ std::string study_fingerprint(const config::Config& config) {
 
 std::string tensor_hash(const torch::Tensor& tensor) {
   const torch::Tensor t = tensor.contiguous().cpu();
-  return fnv_hex(t.data_ptr(), static_cast<size_t>(t.numel()) * t.element_size());
+  return fnv1a_hex(t.data_ptr(), static_cast<size_t>(t.numel()) * t.element_size());
 }
 
 // ---- presentation --------------------------------------------------------------------------

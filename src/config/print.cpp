@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "common/fnv_hash.h"
+
 namespace heretic::config {
 namespace {
 
@@ -159,14 +161,8 @@ std::string to_toml(const Config& c) {
 }
 
 std::string config_fingerprint(const Config& config) {
-  uint64_t hash = 1469598103934665603ULL;  // FNV-1a, 64 bit
-  for (const char ch : to_toml(config)) {
-    hash ^= static_cast<unsigned char>(ch);
-    hash *= 1099511628211ULL;
-  }
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
+  const std::string text = to_toml(config);
+  return fnv1a_hex(text.data(), text.size());
 }
 
 }  // namespace heretic::config

@@ -4,7 +4,7 @@
 #
 #   tools/slurm/local-cluster.sh start    start munged, slurmctld and slurmd; wait until the node is idle
 #   tools/slurm/local-cluster.sh status   show the daemons and `sinfo`; exit 0 only when all run
-#   tools/slurm/local-cluster.sh stop     cancel its jobs, stop exactly the daemons it started, remove its folder
+#   tools/slurm/local-cluster.sh stop     cancel its jobs, stop the daemons it started, remove its folder
 #   tools/slurm/local-cluster.sh env      print the `export SLURM_CONF=...` line for this cluster
 #
 # Everything lives under one folder, $HERETIC_SLURM_DIR (default /tmp/heretic-slurm): a generated
@@ -94,6 +94,9 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$dir/log/jobcomp.txt
 SchedulerType=sched/backfill
+# Look at pending jobs every few seconds (default 60 s and 30 s), so that a requeued job starts
+# again soon after it becomes eligible.
+SchedulerParameters=sched_interval=5,bf_interval=5
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 ReturnToService=2
@@ -101,6 +104,8 @@ ReturnToService=2
 MinJobAge=600
 # Batch jobs may be requeued (sbatch --requeue, scontrol requeue), as on most clusters.
 JobRequeue=1
+# No mail on this machine.
+MailProg=/bin/true
 KillWait=30
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
@@ -126,7 +131,7 @@ start_munged() {
     { show_logs; die "munged did not start"; }
   local i
   for i in $(seq 50); do
-    if munge -n --socket="$dir/munge/socket" | unmunge --socket="$dir/munge/socket" >/dev/null 2>&1; then return 0; fi
+    munge -n --socket="$dir/munge/socket" | unmunge --socket="$dir/munge/socket" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
   show_logs
@@ -137,9 +142,11 @@ cmd_start() {
   [ "$(id -u)" = 0 ] || die "needs root (slurmd starts job steps as their owners)"
   local program
   for program in munged mungekey slurmctld slurmd sinfo srun sbatch; do
-    command -v "$program" >/dev/null 2>&1 || die "'$program' not found; install slurm-wlm and munge (tools/install-deps.sh)"
+    command -v "$program" >/dev/null 2>&1 ||
+      die "'$program' not found; install slurm-wlm and munge (tools/install-deps.sh)"
   done
-  dir_is_ours || die "$dir holds files this script did not create (a slurm.conf of another cluster?); refusing to use it (choose another HERETIC_SLURM_DIR)"
+  dir_is_ours || die "$dir holds files this script did not create (a slurm.conf of another cluster?);" \
+    "refusing to use it (choose another HERETIC_SLURM_DIR)"
   export SLURM_CONF="$conf"
   if [ -n "$(slurmctld_pid)" ] && [ -n "$(slurmd_pid)" ] && [ -n "$(munged_pid)" ]; then
     say "already running in $dir"
@@ -149,7 +156,8 @@ cmd_start() {
   # A partly running or dead cluster: stop what is left of it and start afresh.
   if [ -d "$dir" ]; then cmd_stop >/dev/null; fi
   for p in "$port" "$((port + 1))"; do
-    port_in_use "$p" && die "TCP port $p is in use (another Slurm?); set HERETIC_SLURM_PORT to a free pair of ports"
+    port_in_use "$p" &&
+      die "TCP port $p is in use (another Slurm?); set HERETIC_SLURM_PORT to a free pair of ports"
   done
   mkdir -p "$dir"/{etc,state,spool,log,run,munge}
   chmod 0700 "$dir/munge"
@@ -167,7 +175,8 @@ cmd_start() {
   done
   if [ "$state" != idle ]; then
     show_logs
-    die "the node is not idle after ${start_timeout} s (sinfo says '${state:-nothing}'); logs above, folder $dir"
+    die "the node is not idle after ${start_timeout} s (sinfo says '${state:-nothing}');" \
+      "logs above, folder $dir"
   fi
   say "running in $dir: node $(hostname -s), $(nproc) CPUs, MpiDefault=pmix (${waited} s to idle)"
   echo "export SLURM_CONF=$conf"
@@ -189,7 +198,10 @@ stop_pid() {  # stop_pid <name> <pid>
 # True when $dir holds only what `start` creates, so removing it loses nothing of anyone else's.
 dir_is_ours() {
   local entry
-  if [ -f "$conf" ]; then [ "$(head -n 1 "$conf")" = "$marker for a throw-away single-node cluster." ]; return; fi
+  if [ -f "$conf" ]; then
+    [ "$(head -n 1 "$conf")" = "$marker for a throw-away single-node cluster." ]
+    return
+  fi
   for entry in "$dir"/* "$dir"/.[!.]*; do
     [ -e "$entry" ] || continue
     case "${entry##*/}" in etc|state|spool|log|run|munge) ;; *) return 1 ;; esac
@@ -216,7 +228,9 @@ cmd_stop() {
   # environment; end only those.
   local pid
   for pid in $(pgrep -x slurmstepd 2>/dev/null || true); do
-    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_CONF=$conf"; then stop_pid slurmstepd "$pid"; fi
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_CONF=$conf"; then
+      stop_pid slurmstepd "$pid"
+    fi
   done
   stop_pid munged "$(munged_pid)"
   rm -rf "$dir"

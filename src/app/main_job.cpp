@@ -199,6 +199,9 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
   const std::string uuid = device.rfind("cuda:", 0) == 0 ? dist::gpu_uuid(std::stoi(device.substr(5))) : "";
   dist::RankPlacement mine{rank, comm.local_rank(), host, device,
                            environment.get("CUDA_VISIBLE_DEVICES").value_or(""), uuid};
+  // Each rank's own log file says where it runs; rank 0 also prints the whole world.
+  spdlog::info("this rank: {} on {} (local rank {} of {}), device {}{}", rank, host, mine.local_rank,
+               comm.local_size(), device, uuid.empty() ? "" : " (" + uuid + ")");
   const auto placements = dist::gather_placements(comm, mine);
   if (leader) log_world(placements, mpi.thread_level());
   if (const std::string sharing = dist::check_gpu_sharing(placements); !sharing.empty()) {

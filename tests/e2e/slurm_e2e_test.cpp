@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <regex>
 #include <set>
@@ -250,6 +251,21 @@ std::string demo_job(const fs::path& out, int n_trials, bool slow) {
   return arguments;
 }
 
+// Seconds per trial of the slow demo job on 2 ranks on this machine (wall time of a short run's
+// trial phase over its trials), or 0 when the run failed.
+double seconds_per_trial(const fs::path& dir) {
+  const auto result = run_process("cd " + shell_quote(kSource) + " && timeout 300 srun -n 2 --mpi=pmix --time=4 " +
+                                  shell_quote(kProgram) + " --config " + demo_job(dir, 15, true));
+  std::smatch match;
+  if (result.exit_code != 0 ||
+      !std::regex_search(result.out, match, std::regex(R"(ran (\d+) trial\(s\) in (?:(\d+)m)?([0-9.]+)s)"))) {
+    ADD_FAILURE() << "calibration run failed\n" << result.out << result.err;
+    return 0.0;
+  }
+  const double seconds = (match[2].matched ? 60.0 * std::stod(match[2].str()) : 0.0) + std::stod(match[3].str());
+  return seconds / std::stod(match[1].str());
+}
+
 // b. slurm/preemptible.sbatch with a real time limit: Slurm sends SIGUSR1 (--signal=B:USR1@...)
 // to the batch shell before the limit, the template forwards it to the srun step, heretic-mpi
 // saves its progress and exits 3, and the template requeues the job, whose next attempt resumes
@@ -258,10 +274,15 @@ TEST(SlurmE2E, TimeLimitSignalStopsTheJobAndItsRequeueFinishesIt) {
   const fs::path dir = scratch("timelimit");
   // A 2-minute limit with the warning 60 s before it: slurmctld checks time limits every 30 s
   // and sends the warning at the first check within warn + 30 s of the end, i.e. 30 to 60 s after
-  // the start (sbatch(1) allows up to 60 s early). The run starts its trials after ~8 s and does
-  // 75 trials in ~90 s on 2 ranks (2 cores), so every attempt stops with trials done and trials
-  // left, and two or three attempts, 21 s apart (cred_expire), finish the run.
-  const int n_trials = 75;
+  // the start (sbatch(1) allows up to 60 s early). The run starts its trials after ~10 s; with
+  // ~90 s of trials every attempt stops with trials done and trials left, and two or three
+  // attempts, ~25 s apart (the requeue delay), finish the run. The number of trials that takes
+  // ~90 s on this machine is measured first, so that a faster machine does not finish before the
+  // signal and a slower one does not need many attempts.
+  const double per_trial = seconds_per_trial(dir / "calibration");
+  ASSERT_GT(per_trial, 0.0);
+  const int n_trials = std::clamp(static_cast<int>(90.0 / per_trial), 40, 400);
+  std::cout << "calibration: " << per_trial << " s per trial on 2 ranks; " << n_trials << " trials\n";
   const std::string id =
       submit(dir, "", "--time=2 --signal=B:USR1@60 slurm/preemptible.sbatch " + demo_job(dir / "out", n_trials, true));
   ASSERT_FALSE(id.empty());

@@ -5,12 +5,13 @@
 //
 // Every wait is bounded; a job still running at the end of its wait is cancelled and its output
 // printed. Jobs run in the repository root (configs/demo.toml's paths are relative to it) and
-// write everything else under /tmp/heretic-e2e-*.
+// write everything else under /tmp/heretic-e2e-<port>-*.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -37,8 +38,11 @@ using testing::shell_quote;
 const std::string kSource = HERETIC_SOURCE_DIR;
 const std::string kProgram = HERETIC_EXECUTABLE;
 
+// A fresh folder under /tmp (visible to slurmd), named after the test cluster's port so that two
+// build folders' tests do not share it.
 fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path("/tmp") / ("heretic-e2e-" + name);
+  const char* port = std::getenv("HERETIC_SLURM_PORT");
+  const fs::path dir = fs::path("/tmp") / ("heretic-e2e-" + std::string(port ? port : "0") + "-" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

@@ -39,70 +39,16 @@
 #include "model/attention.h"
 #include "model/causal_lm.h"
 #include "optimize/heretic_space.h"
+#include "machine.h"
 #include "random_model.h"
 
 namespace heretic::bench {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 using json = nlohmann::ordered_json;
 
 using eval::TokenIds;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown CPU";
-}
-
-// The BLAS libraries mapped into this process: torch's matmuls on the CPU run in them, so their
-// choice (a reference BLAS or an optimised one) decides the peak and every time below.
-std::string blas_libraries() {
-  std::ifstream in("/proc/self/maps");
-  std::string line, found;
-  while (std::getline(in, line)) {
-    const auto slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    const std::string path = line.substr(slash);
-    const std::string name = fs::path(path).filename().string();
-    if (name.find("blas") == std::string::npos && name.find("mkl") == std::string::npos) continue;
-    std::error_code error;
-    const std::string real = fs::canonical(path, error).string();
-    const std::string entry = error ? path : real;
-    if (found.find(entry) == std::string::npos) found += (found.empty() ? "" : ", ") + entry;
-  }
-  return found.empty() ? "none found" : found;
-}
-
-// The 1, 5 and 15 minute load averages.
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
-
-// The best of two 2048^3 matmuls in `dtype` after a warm-up, FLOP/s (as bench_runtime, one
-// fewer: each takes seconds with a reference BLAS).
-double matmul_peak_flops(torch::ScalarType dtype) {
-  const int64_t n = 2048;
-  const torch::Tensor a = torch::randn({n, n}).to(dtype);
-  const torch::Tensor b = torch::randn({n, n}).to(dtype);
-  torch::matmul(a, b);  // warm-up
-  double best = 1e30;
-  for (int i = 0; i < 2; ++i) {
-    const auto start = Clock::now();
-    torch::matmul(a, b);
-    best = std::min(best, seconds_since(start));
-  }
-  return 2.0 * static_cast<double>(n * n * n) / best;
-}
 
 // One model under test with its prompt sets (already token ids).
 struct Subject {
@@ -525,7 +471,7 @@ int run_benchmark(int argc, char** argv) {
   const std::string load_start = load_average();
   const std::string blas = blas_libraries();
   torch::manual_seed(0);
-  const double peak_start = matmul_peak_flops(torch::kFloat32);
+  const double peak_start = matmul_peak_flops(torch::kFloat32, 2);
   const auto bench_start = Clock::now();
 
   std::vector<SubjectResult> results;
@@ -569,7 +515,7 @@ int run_benchmark(int argc, char** argv) {
     results.push_back(measure_subject(s, settings, settings.random_trials));
   }
   const double bench_seconds = seconds_since(bench_start);
-  const double peak_end = matmul_peak_flops(torch::kFloat32);
+  const double peak_end = matmul_peak_flops(torch::kFloat32, 2);
   const std::string load_end = load_average();
   // Load from other processes only lowers a measured peak, so the larger one is nearer the truth.
   const double peak = std::max(peak_start, peak_end);

@@ -17,100 +17,31 @@
 #include <thread>
 #include <vector>
 
-#include "hf/safetensors_writer.h"
+#include "machine.h"
 #include "model/attention.h"
 #include "model/causal_lm.h"
 #include "model/tensor_view.h"
+#include "random_model.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Shape {
-  int64_t hidden, layers, heads, kv_heads, intermediate, vocab;
-  int64_t head_dim() const { return hidden / heads; }
-};
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown CPU";
-}
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// Writes config.json, generation_config.json (no EOS, so decoding never stops early) and
-// random float32 weights to `folder`.
-void write_random_model(const fs::path& folder, const Shape& s) {
-  fs::create_directories(folder);
-  const nlohmann::json config = {{"model_type", "llama"},
-                                 {"vocab_size", s.vocab},
-                                 {"hidden_size", s.hidden},
-                                 {"intermediate_size", s.intermediate},
-                                 {"num_hidden_layers", s.layers},
-                                 {"num_attention_heads", s.heads},
-                                 {"num_key_value_heads", s.kv_heads},
-                                 {"max_position_embeddings", 4096},
-                                 {"rms_norm_eps", 1e-5},
-                                 {"rope_theta", 10000.0},
-                                 {"torch_dtype", "float32"},
-                                 {"tie_word_embeddings", false}};
-  std::ofstream(folder / "config.json") << config.dump(2);
-  std::ofstream(folder / "generation_config.json") << "{}";
-
-  std::vector<torch::Tensor> keep;
-  std::vector<heretic::hf::TensorToWrite> tensors;
-  auto add = [&](const std::string& name, std::vector<int64_t> shape, double std_dev, double mean) {
-    keep.push_back((torch::randn(shape) * std_dev + mean).contiguous());
-    tensors.push_back({name, heretic::hf::DType::kF32, shape, static_cast<const std::byte*>(keep.back().data_ptr())});
-  };
-  const int64_t hd = s.head_dim();
-  add("model.embed_tokens.weight", {s.vocab, s.hidden}, 1.0, 0.0);
-  add("model.norm.weight", {s.hidden}, 0.0, 1.0);
-  add("lm_head.weight", {s.vocab, s.hidden}, 0.02, 0.0);
-  for (int64_t i = 0; i < s.layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
-    add(p + "input_layernorm.weight", {s.hidden}, 0.0, 1.0);
-    add(p + "post_attention_layernorm.weight", {s.hidden}, 0.0, 1.0);
-    add(p + "self_attn.q_proj.weight", {s.heads * hd, s.hidden}, 0.02, 0.0);
-    add(p + "self_attn.k_proj.weight", {s.kv_heads * hd, s.hidden}, 0.02, 0.0);
-    add(p + "self_attn.v_proj.weight", {s.kv_heads * hd, s.hidden}, 0.02, 0.0);
-    add(p + "self_attn.o_proj.weight", {s.hidden, s.heads * hd}, 0.02, 0.0);
-    add(p + "mlp.gate_proj.weight", {s.intermediate, s.hidden}, 0.02, 0.0);
-    add(p + "mlp.up_proj.weight", {s.intermediate, s.hidden}, 0.02, 0.0);
-    add(p + "mlp.down_proj.weight", {s.hidden, s.intermediate}, 0.02, 0.0);
-  }
-  heretic::hf::write_safetensors_checkpoint(folder, tensors, uint64_t{1} << 32);
-}
+using heretic::bench::Clock;
+using heretic::bench::cpu_model;
+using heretic::bench::matmul_peak_flops;
+using heretic::bench::seconds_since;
+using Shape = heretic::bench::RandomModelShape;
 
 // Matmul FLOPs of one token through the decoder layers (lm_head excluded), plus attention over `context`
 // earlier tokens (scores and weighted sum: 2 x 2 x heads x hd x context).
 double flops_per_token(const Shape& s, double context) {
-  const double hd = static_cast<double>(s.head_dim());
+  const double hd = static_cast<double>(s.hidden / s.heads);
   const double H = static_cast<double>(s.hidden);
   const double per_layer =
       2.0 * H * (static_cast<double>(s.heads) * hd * 2 + static_cast<double>(s.kv_heads) * hd * 2) +
       2.0 * 3.0 * H * static_cast<double>(s.intermediate) + 4.0 * static_cast<double>(s.heads) * hd * context;
   return per_layer * static_cast<double>(s.layers);
-}
-
-// Peak: the best of a few large square matmuls in `dtype`.
-double matmul_peak_flops(torch::ScalarType dtype) {
-  const int64_t n = 2048;
-  const torch::Tensor a = torch::randn({n, n}).to(dtype);
-  const torch::Tensor b = torch::randn({n, n}).to(dtype);
-  torch::matmul(a, b);  // warm-up
-  double best = 1e30;
-  for (int i = 0; i < 3; ++i) {
-    const auto start = Clock::now();
-    torch::matmul(a, b);
-    best = std::min(best, seconds_since(start));
-  }
-  return 2.0 * static_cast<double>(n * n * n) / best;
 }
 
 }  // namespace
@@ -132,8 +63,13 @@ int main(int argc, char** argv) {
     std::cout << options.help() << "\n";
     return 0;
   }
-  const Shape shape{args["hidden"].as<int64_t>(),   args["layers"].as<int64_t>(),       args["heads"].as<int64_t>(),
-                    args["kv-heads"].as<int64_t>(), args["intermediate"].as<int64_t>(), args["vocab"].as<int64_t>()};
+  Shape shape;
+  shape.hidden = args["hidden"].as<int64_t>();
+  shape.layers = args["layers"].as<int64_t>();
+  shape.heads = args["heads"].as<int64_t>();
+  shape.kv_heads = args["kv-heads"].as<int64_t>();
+  shape.intermediate = args["intermediate"].as<int64_t>();
+  shape.vocab = args["vocab"].as<int64_t>();
   const int64_t batch = args["batch"].as<int64_t>();
   const int64_t prompt = args["prompt"].as<int64_t>();
   const int64_t new_tokens = args["new-tokens"].as<int64_t>();
@@ -151,7 +87,7 @@ int main(int argc, char** argv) {
 
   torch::manual_seed(0);
   const fs::path folder = fs::temp_directory_path() / ("heretic-bench-" + std::to_string(::getpid()));
-  write_random_model(folder, shape);
+  heretic::bench::write_random_model(folder, shape);
   auto model = heretic::model::CausalLM::load(folder, dtype, torch::kCPU);
   fs::remove_all(folder);  // the mapping stays valid after unlinking
 

@@ -180,7 +180,7 @@ TEST(SlurmE2E, SrunWithPmixRunsTheDemoJob) {
 // anything; MPIs that start singletons instead (Open MPI 5, MPICH) reach heretic-mpi's launch
 // check, which says "srun --mpi=pmix" and exits 2. Either way: a failure that names PMIx and
 // leaves no results behind.
-TEST(SlurmE2E, SrunWithoutPmixIsRefusedWithExitCode2) {
+TEST(SlurmE2E, SrunWithoutPmixFailsAndNamesPmix) {
   const fs::path dir = scratch("srun-nopmix");
   const auto result = run_process("cd " + shell_quote(kSource) + " && timeout 300 srun -n 2 --mpi=none --time=4 " +
                                   shell_quote(kProgram) + " --config configs/demo.toml --set " +

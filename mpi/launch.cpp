@@ -1,5 +1,6 @@
 #include "mpi/launch.h"
 
+#include <mpi.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -32,7 +33,7 @@ LaunchEnvironment LaunchEnvironment::from_process() {
     if (equals == std::string::npos) continue;
     const std::string name = text.substr(0, equals);
     if (name.rfind("SLURM_", 0) == 0 || name.rfind("OMPI_", 0) == 0 || name.rfind("PMI", 0) == 0 ||
-        name.rfind("HYDRA_", 0) == 0 || name == "CUDA_VISIBLE_DEVICES") {
+        name.rfind("HYDRA_", 0) == 0 || name == "CUDA_VISIBLE_DEVICES" || name == "OMP_NUM_THREADS") {
       variables[name] = text.substr(equals + 1);
     }
   }
@@ -75,6 +76,27 @@ std::string check_launch(const LaunchEnvironment& env, int rank, int size) {
       return out.str();
     }
   }
+  return "";
+}
+
+std::string check_before_mpi_init(const LaunchEnvironment& env) {
+#if defined(OMPI_MAJOR_VERSION)
+  // Open MPI cannot start under `srun --mpi=none` (or a cluster whose MpiDefault is none): the
+  // tasks get no PMI server, and MPI_Init fails with a message that does not say what to do.
+  // srun's PMIx plugin sets PMIX_RANK, its PMI-2 plugin PMI_RANK; mpirun sets OMPI_COMM_WORLD_SIZE.
+  const auto tasks = as_number(env.get("SLURM_NTASKS")).has_value() ? as_number(env.get("SLURM_NTASKS"))
+                                                                    : as_number(env.get("SLURM_NPROCS"));
+  const bool in_step = env.get("SLURM_STEP_ID").has_value() || env.get("SLURM_STEPID").has_value();
+  const bool wired = env.get("PMIX_RANK") || env.get("PMI_RANK") || env.get("OMPI_COMM_WORLD_SIZE");
+  if (in_step && tasks && *tasks > 1 && !wired) {
+    return "srun started " + std::to_string(*tasks) +
+           " tasks without a PMI plugin, so they cannot form one MPI job (Open MPI needs PMIx). Launch with "
+           "`srun --mpi=pmix heretic-mpi ...` (`srun --mpi=list` shows what the cluster offers; MpiDefault=pmix in "
+           "slurm.conf makes it the default), or use mpirun inside the allocation";
+  }
+#else
+  (void)env;
+#endif
   return "";
 }
 

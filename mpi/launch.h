@@ -26,6 +26,11 @@ class LaunchEnvironment {
 // of 1 (spec/anchors-and-hpc-conventions.md §C.1).
 std::string check_launch(const LaunchEnvironment& environment, int rank, int size);
 
+// What can be known before MPI_Init: "" unless srun started several tasks without any PMI
+// plugin and this MPI cannot start that way (Open MPI), in which case MPI_Init would fail with
+// a message that does not say what to do. Then every task gets the explanation.
+std::string check_before_mpi_init(const LaunchEnvironment& environment);
+
 // Whether this process should speak for the others before the world is known to be sane:
 // rank 0 of MPI, and also task 0 of Slurm (all singletons are MPI rank 0).
 bool is_launch_leader(const LaunchEnvironment& environment, int rank);

@@ -1,5 +1,6 @@
 #include "app/main_job.h"
 
+#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -133,12 +134,22 @@ void log_world(const std::vector<dist::RankPlacement>& placements, int thread_le
   }
 }
 
-// Ranks on one node share its cores: each gets an equal part unless the user (or Slurm's
-// --cpus-per-task through OMP_NUM_THREADS) decided.
+// Torch threads of this rank: OMP_NUM_THREADS when set (the user's or the batch script's choice,
+// e.g. from --cpus-per-task); else the CPUs the launcher bound this rank to; else the node's
+// cores split among its ranks.
 int cpu_threads(const dist::Communicator& comm, const dist::LaunchEnvironment& environment) {
-  if (environment.get("OMP_NUM_THREADS")) return 0;
-  const unsigned cores = std::thread::hardware_concurrency();
-  return std::max(1, static_cast<int>(cores) / std::max(1, comm.local_size()));
+  if (const auto text = environment.get("OMP_NUM_THREADS")) {
+    const int threads = std::atoi(text->c_str());
+    if (threads > 0) return threads;
+  }
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(0, sizeof mask, &mask) == 0) {
+    const int bound = CPU_COUNT(&mask);
+    if (bound > 0 && bound < cores) return bound;  // srun --cpu-bind / cgroups gave this rank its own CPUs
+  }
+  return std::max(1, cores / std::max(1, comm.local_size()));
 }
 
 int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::LaunchEnvironment& environment, dist::MpiSession& mpi) {
@@ -279,6 +290,11 @@ int run_main_job(int argc, char** argv) {
     // A local action: no MPI, nothing written.
     std::cout << config::to_toml(config::load_config(line->config_path, line->overrides).config);
     return static_cast<int>(ExitCode::kOk);
+  }
+  if (const std::string problem = dist::check_before_mpi_init(environment); !problem.empty()) {
+    // No MPI yet: Slurm task 0 speaks for all of them.
+    if (dist::is_launch_leader(environment, 0)) std::fprintf(stderr, "heretic-mpi: error: %s\n", problem.c_str());
+    return static_cast<int>(ExitCode::kBadInput);
   }
   dist::MpiSession mpi(&argc, &argv);
   try {

@@ -581,7 +581,14 @@ int TrialLoop::run() {
                  seconds > 0 ? ran * 3600.0 / seconds : 0.0, comm_.size() / group_.size());
   }
 
+  // A signal that came after the last trial finished stops nothing: the run is complete and
+  // ends normally (exports included; an export cut short by the scheduler is redone by a rerun,
+  // as exports are written to a temporary folder first).
   int stop = stop_signal_;
+  if (leader() && stop != 0 && static_cast<int64_t>(finished_.size()) >= config_.n_trials) {
+    spdlog::info("{} received after the last trial finished: completing the run", dist::signal_name(stop));
+    stop = 0;
+  }
   comm_.broadcast(&stop, sizeof stop, 0);
   finish(stop != 0);
   if (stop != 0) {

@@ -174,26 +174,21 @@ TEST(SlurmE2E, SrunWithPmixRunsTheDemoJob) {
   EXPECT_TRUE(fs::exists(dir / "out" / "models")) << result.out;
 }
 
-// d. srun without PMIx: the two tasks cannot form one MPI job, and the user must be told to
-// launch with PMIx. Two MPIs, two ways: Open MPI 4 (Debian 12) fails inside MPI_Init with its
-// own explanation ("... use SLURM's PMIx support", exit 1) before heretic-mpi can check
-// anything; MPIs that start singletons instead (Open MPI 5, MPICH) reach heretic-mpi's launch
-// check, which says "srun --mpi=pmix" and exits 2. Either way: a failure that names PMIx and
-// leaves no results behind.
-TEST(SlurmE2E, SrunWithoutPmixFailsAndNamesPmix) {
+// d. srun without a PMI plugin (--mpi=none, or a cluster whose MpiDefault is none): Open MPI
+// cannot start that way, so heretic-mpi recognises it before MPI_Init and explains it once
+// (Slurm task 0), with exit code 2 and nothing written. (MPIs that start singletons instead
+// reach the check after MPI_Init, tests/mpi/launch_test.cpp.)
+TEST(SlurmE2E, SrunWithoutPmixIsExplainedWithExitCode2) {
   const fs::path dir = scratch("srun-nopmix");
   const auto result = run_process("cd " + shell_quote(kSource) + " && timeout 300 srun -n 2 --mpi=none --time=4 " +
                                   shell_quote(kProgram) + " --config configs/demo.toml --set " +
                                   shell_quote("output.dir=" + (dir / "out").string()));
   const std::string all = result.out + result.err;
-  EXPECT_TRUE(result.exit_code == 1 || result.exit_code == 2) << "exit code " << result.exit_code << "\n" << all;
-  std::string lower = all;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  EXPECT_NE(lower.find("pmix"), std::string::npos) << all;
-  if (result.exit_code == 2) {
-    EXPECT_NE(all.find("singletons"), std::string::npos) << all;
-    EXPECT_NE(all.find("srun --mpi=pmix"), std::string::npos) << all;
-  }
+  EXPECT_EQ(result.exit_code, 2) << all;
+  EXPECT_NE(all.find("srun started 2 tasks without a PMI plugin"), std::string::npos) << all;
+  EXPECT_NE(all.find("srun --mpi=pmix"), std::string::npos) << all;
+  const size_t first = all.find("heretic-mpi: error:");
+  EXPECT_EQ(all.find("heretic-mpi: error:", first + 1), std::string::npos) << "printed more than once:\n" << all;
   EXPECT_FALSE(fs::exists(dir / "out" / "results.h5"));
 }
 

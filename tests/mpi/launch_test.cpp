@@ -45,6 +45,24 @@ TEST(LaunchCheck, MismatchedMpiLibraryIsExplained) {
   EXPECT_NE(check_launch(env, 0, 1).find("does not match the mpirun"), std::string::npos);
 }
 
+TEST(LaunchCheck, SrunWithoutAnyPmiPluginIsExplainedBeforeMpiInit) {
+  // srun --mpi=none: Slurm variables of a step, nothing from a PMI plugin or mpirun.
+  const LaunchEnvironment none({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "1"}, {"SLURM_STEP_ID", "0"}});
+  const std::string problem = check_before_mpi_init(none);
+  EXPECT_NE(problem.find("srun started 2 tasks without a PMI plugin"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("srun --mpi=pmix"), std::string::npos) << problem;
+  // With PMIx, PMI-2, mpirun, a single task or outside a step there is nothing to say.
+  EXPECT_EQ(check_before_mpi_init(LaunchEnvironment({{"SLURM_NTASKS", "2"}, {"SLURM_STEP_ID", "0"},
+                                                     {"PMIX_RANK", "1"}})), "");
+  EXPECT_EQ(check_before_mpi_init(LaunchEnvironment({{"SLURM_NTASKS", "2"}, {"SLURM_STEP_ID", "0"},
+                                                     {"PMI_RANK", "1"}})), "");
+  EXPECT_EQ(check_before_mpi_init(LaunchEnvironment({{"SLURM_NTASKS", "2"}, {"SLURM_STEP_ID", "0"},
+                                                     {"OMPI_COMM_WORLD_SIZE", "2"}})), "");
+  EXPECT_EQ(check_before_mpi_init(LaunchEnvironment({{"SLURM_NTASKS", "1"}, {"SLURM_STEP_ID", "0"}})), "");
+  EXPECT_EQ(check_before_mpi_init(LaunchEnvironment(std::map<std::string, std::string>{{"SLURM_NTASKS", "4"}})),
+            "");  // the batch script itself
+}
+
 RankPlacement on_gpu(int rank, const std::string& host, const std::string& uuid) {
   return RankPlacement{rank, rank % 4, host, "cuda:0", "", uuid};
 }

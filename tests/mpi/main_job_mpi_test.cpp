@@ -154,6 +154,17 @@ TEST(MainJobMpi, OutputDirNotSharedBetweenRanksIsExplained) {
   EXPECT_FALSE(std::filesystem::exists(dir / "out" / "journal.jsonl"));
 }
 
+// The batch script's choice of threads (OMP_NUM_THREADS, e.g. from --cpus-per-task) decides
+// how many threads torch uses; without it a lone process uses the cores it may run on.
+TEST(MainJobMpi, OmpNumThreadsDecidesTorchThreads) {
+  const auto dir = scratch("threads");
+  std::ofstream(dir / "job.toml") << "print_debug_information = true\n" << short_search(dir / "out");
+  const auto result = run_process("OMP_NUM_THREADS=1 " + shell_quote(HERETIC_EXECUTABLE) + " --config " +
+                                  shell_quote((dir / "job.toml").string()) + " --set n_trials=1 --set n_startup_trials=1");
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find(", 1 intra-op thread(s)"), std::string::npos) << result.out;
+}
+
 TEST(MainJobMpi, MissingPromptFileIsReportedOnceWithExitCode2) {
   const auto dir = scratch("missing-prompts");
   std::ofstream(dir / "job.toml") << organism_job(dir / "out", "no_such_file.txt");

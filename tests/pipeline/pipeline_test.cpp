@@ -37,6 +37,18 @@ testing::ProcessResult run_demo(const fs::path& out, const std::string& override
   return run_process(command);
 }
 
+// The demo job in the background, sent SIGTERM once `results` trials are journaled (Slurm's
+// signal before the time limit); returns how it ended.
+testing::ProcessResult run_demo_until_results(const fs::path& out, const std::string& overrides, int results) {
+  const std::string command = "cd " + shell_quote(HERETIC_SOURCE_DIR) + " && (" + shell_quote(HERETIC_EXECUTABLE) +
+                              " --config configs/demo.toml --set " + shell_quote("output.dir=" + out.string()) + " " +
+                              overrides + " & pid=$!; for i in $(seq 600); do " +
+                              "n=$(grep -c '\"type\":\"result\"' " + shell_quote((out / "journal.jsonl").string()) +
+                              " 2>/dev/null); [ \"${n:-0}\" -ge " + std::to_string(results) +
+                              " ] && break; sleep 0.2; done; kill -TERM $pid; wait $pid)";
+  return run_process(command);
+}
+
 std::vector<nlohmann::ordered_json> results_of(const fs::path& out) {
   std::vector<nlohmann::ordered_json> results;
   for (const auto& record : io::read_journal(out / "journal.jsonl").records) {
@@ -120,13 +132,7 @@ TEST(Pipeline, RerunResumesWithoutLosingOrRepeatingTrials) {
 TEST(Pipeline, SigtermStopsWithExitCode3AndTheRerunCompletes) {
   const fs::path out = fresh_dir("sigterm");
   const std::string overrides = "--set n_trials=12 --set n_startup_trials=12 --set output.export=none";
-  // Start in the background; send SIGTERM once a few trials are journaled.
-  const std::string command = "cd " + shell_quote(HERETIC_SOURCE_DIR) + " && (" + shell_quote(HERETIC_EXECUTABLE) +
-                              " --config configs/demo.toml --set " + shell_quote("output.dir=" + out.string()) + " " +
-                              overrides + " & pid=$!; for i in $(seq 600); do " +
-                              "n=$(grep -c '\"type\":\"result\"' " + shell_quote((out / "journal.jsonl").string()) +
-                              " 2>/dev/null); [ \"${n:-0}\" -ge 3 ] && break; sleep 0.2; done; kill -TERM $pid; wait $pid)";
-  const auto stopped = run_process(command);
+  const auto stopped = run_demo_until_results(out, overrides, 3);
   ASSERT_EQ(stopped.exit_code, 3) << stopped.out << stopped.err;
   EXPECT_NE(stopped.out.find("stopped by SIGTERM"), std::string::npos) << stopped.out;
   const size_t kept = results_of(out).size();
@@ -151,12 +157,7 @@ TEST(Pipeline, SigtermWithoutGraceAbandonsTheRunningTrialAndTheRerunRedoesIt) {
   const fs::path out = fresh_dir("grace");
   const std::string overrides =
       "--set n_trials=8 --set n_startup_trials=8 --set output.export=none --set mpi.stop_grace_seconds=0";
-  const std::string command = "cd " + shell_quote(HERETIC_SOURCE_DIR) + " && (" + shell_quote(HERETIC_EXECUTABLE) +
-                              " --config configs/demo.toml --set " + shell_quote("output.dir=" + out.string()) + " " +
-                              overrides + " & pid=$!; for i in $(seq 600); do " +
-                              "n=$(grep -c '\"type\":\"result\"' " + shell_quote((out / "journal.jsonl").string()) +
-                              " 2>/dev/null); [ \"${n:-0}\" -ge 2 ] && break; sleep 0.2; done; kill -TERM $pid; wait $pid)";
-  const auto stopped = run_process(command);
+  const auto stopped = run_demo_until_results(out, overrides, 2);
   ASSERT_EQ(stopped.exit_code, 3) << stopped.out << stopped.err;
   EXPECT_NE(stopped.out.find("abandoned, they run again on resume"), std::string::npos) << stopped.out;
   const size_t kept = results_of(out).size();

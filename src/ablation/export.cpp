@@ -213,11 +213,9 @@ void move_into_place(TemporaryFolder& temporary, const fs::path& target) {
 
 }  // namespace
 
-// Peak memory beyond the memory-mapped source (page cache, shared and evictable): the merged
-// weights of all planned modules in the checkpoint's dtype, held until the writer has written
-// them (it takes byte spans of every tensor at once), plus the float32 working set of one
-// module while it is merged. Every other tensor is written straight from the mapping. For a
-// dense model whose every o_proj and down_proj is ablated that is about a third of its size.
+// Peak memory beyond the memory-mapped source (page cache, shared and evictable): one planned
+// module's merged weight and its float32 working set, computed when the writer reaches that
+// tensor and freed once it is written. Every other tensor is written straight from the mapping.
 std::vector<std::string> export_ablated_model(const ExportRequest& request) {
   const fs::path source = request.model_folder;
   const fs::path target = without_trailing_separator(request.out_folder);
@@ -230,23 +228,30 @@ std::vector<std::string> export_ablated_model(const ExportRequest& request) {
     throw InputError(target.string() + ": is the source model folder " + source.string() +
                      " or contains it; export to another folder");
 
-  // Read and merge everything before the first byte is written, so that a bad source or plan
-  // leaves nothing behind.
+  // Read and check everything before the first byte is written; the merges happen while
+  // writing, into a temporary folder that a failure removes, so nothing is left behind.
   const hf::ModelConfig config = hf::read_model_config(source / "config.json");
   const hf::GenerationConfig generation = hf::read_generation_config(source, config);
   const model::ModelInfo info = model::resolve_model_info(config, generation, hf::DType::kF32);
   const hf::SafetensorsCheckpoint checkpoint = hf::SafetensorsCheckpoint::open(source);
   const std::map<std::string, const ModuleAblation*> planned = planned_tensors(info, request.plan);
 
-  std::map<std::string, torch::Tensor> merged;  // tensor name -> merged weight in the file's dtype
-  for (const auto& [name, module] : planned) merged[name] = merged_tensor(checkpoint.at(name), *module, request.mode);
+  for (const auto& [name, module] : planned) checkpoint.at(name);  // every planned weight exists (InputError)
 
   std::vector<hf::TensorToWrite> tensors;
   for (const hf::TensorLocation& location : tensors_in_file_order(checkpoint)) {
     const hf::TensorInfo& tensor = *location.info;
-    const auto it = merged.find(tensor.name);
-    const std::byte* data = it == merged.end() ? location.data() : static_cast<const std::byte*>(it->second.data_ptr());
-    tensors.push_back(hf::TensorToWrite{tensor.name, tensor.dtype, tensor.shape, data});
+    hf::TensorToWrite entry{tensor.name, tensor.dtype, tensor.shape, location.data(), {}};
+    const auto it = planned.find(tensor.name);
+    if (it != planned.end()) {
+      const ModuleAblation* module = it->second;
+      entry.data = nullptr;
+      entry.produce = [&checkpoint, &request, module, name = tensor.name](const hf::ByteSink& write) {
+        const torch::Tensor merged = merged_tensor(checkpoint.at(name), *module, request.mode);  // the file's dtype
+        write(static_cast<const std::byte*>(merged.data_ptr()), static_cast<uint64_t>(merged.nbytes()));
+      };
+    }
+    tensors.push_back(std::move(entry));
   }
 
   fs::create_directories(target.parent_path().empty() ? fs::path(".") : target.parent_path(), error);

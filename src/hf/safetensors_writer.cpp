@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <stdexcept>
 
 #include "common/error.h"
 
@@ -53,7 +54,21 @@ void write_safetensors_file(const fs::path& path, const std::vector<TensorToWrit
   }
   write_or_throw(stream, length, 8, path);
   write_or_throw(stream, text.data(), text.size(), path);
-  for (const TensorToWrite& tensor : tensors) write_or_throw(stream, tensor.data, byte_size(tensor), path);
+  for (const TensorToWrite& tensor : tensors) {
+    if (!tensor.produce) {
+      write_or_throw(stream, tensor.data, byte_size(tensor), path);
+      continue;
+    }
+    uint64_t produced = 0;
+    tensor.produce([&](const std::byte* data, uint64_t size) {
+      write_or_throw(stream, data, size, path);
+      produced += size;
+    });
+    if (produced != byte_size(tensor)) {
+      throw std::logic_error(path.string() + ": tensor '" + tensor.name + "' produced " + std::to_string(produced) +
+                             " bytes, its header says " + std::to_string(byte_size(tensor)));
+    }
+  }
   stream.close();
   if (!stream) throw InputError(path.string() + ": close failed");
 }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,11 +15,18 @@
 
 namespace heretic::hf {
 
+// A tensor's bytes as they are written: handed to `write` in one or more pieces.
+using ByteSink = std::function<void(const std::byte* data, uint64_t size)>;
+
 struct TensorToWrite {
   std::string name;
   DType dtype = DType::kF32;
   std::vector<int64_t> shape;
   const std::byte* data = nullptr;  // byte size = dtype_size x elements; owned by the caller
+  // Instead of `data`: computes the bytes when the writer reaches this tensor and passes them to
+  // the sink (exactly dtype_size x elements in all), so that a computed tensor needs memory only
+  // while it is written.
+  std::function<void(const ByteSink& write)> produce = nullptr;
 };
 
 // Writes one safetensors file holding `tensors` (data in the order given) and `metadata`.

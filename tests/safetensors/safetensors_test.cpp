@@ -79,6 +79,26 @@ TEST_F(SafetensorsTest, ReadsAValidFile) {
   EXPECT_EQ(file.metadata().at("format"), "pt");
 }
 
+// Computed tensors (the export's merged weights) are produced while the file is written, in
+// pieces; the file is the same as from a byte span, and a producer that gives the wrong number
+// of bytes is caught instead of writing a file whose header lies.
+TEST_F(SafetensorsTest, ProducedTensorsAreWrittenLikeByteSpans) {
+  const std::vector<float> values = {1.0f, 2.0f, 3.0f, 4.0f};
+  const auto* bytes = reinterpret_cast<const std::byte*>(values.data());
+  TensorToWrite produced{"w", DType::kF32, {2, 2}, nullptr};
+  produced.produce = [bytes](const heretic::hf::ByteSink& write) {
+    write(bytes, 4);
+    write(bytes + 4, 12);
+  };
+  heretic::hf::write_safetensors_file(dir_ / "produced.safetensors", {produced});
+  heretic::hf::write_safetensors_file(dir_ / "span.safetensors", {TensorToWrite{"w", DType::kF32, {2, 2}, bytes}});
+  std::ifstream a(dir_ / "produced.safetensors", std::ios::binary), b(dir_ / "span.safetensors", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(a), {}), std::string(std::istreambuf_iterator<char>(b), {}));
+
+  produced.produce = [bytes](const heretic::hf::ByteSink& write) { write(bytes, 12); };
+  EXPECT_THROW(heretic::hf::write_safetensors_file(dir_ / "short.safetensors", {produced}), std::logic_error);
+}
+
 TEST_F(SafetensorsTest, RejectsFileShorterThanLengthPrefix) {
   const fs::path path = dir_ / "short.safetensors";
   std::ofstream(path, std::ios::binary) << "abc";

@@ -27,6 +27,7 @@
 #include <torch/version.h>
 #include "common/error.h"
 #include "common/fnv_hash.h"
+#include "config/compare.h"
 #include "config/print.h"
 #include "io/journal.h"
 #include "io/logging.h"
@@ -68,7 +69,7 @@ void agree_on_rank0(dist::Communicator& comm, const std::string& problem) {
 
 // The settings that decide what a trial computes. Options that only change how much is run or
 // where results go (n_trials, exports, ranks, batch sizes, output folder) may differ on resume.
-std::string study_fingerprint(const config::Config& config) {
+config::Config study_config(const config::Config& config) {
   config::Config c = config;
   const config::Config d = config::default_config();
   c.n_trials = d.n_trials;
@@ -80,7 +81,23 @@ std::string study_fingerprint(const config::Config& config) {
   c.print_debug_information = d.print_debug_information;
   c.print_residual_geometry = d.print_residual_geometry;
   for (auto& scorer : c.scorers) scorer.print_responses = false;
-  return config::config_fingerprint(c);
+  return c;
+}
+
+// "" when a journal whose header says `old` can be continued with `config`; else what differs.
+// The header keeps the study's configuration as TOML, so the message can name the keys, and a
+// newer heretic-mpi whose new options are at their defaults still resumes an older journal.
+std::string study_mismatch(const ordered_json& old, const config::Config& config) {
+  const config::Config study = study_config(config);
+  if (old.value("study", "") == config::config_fingerprint(study)) return "";
+  if (!old.contains("config")) return "the configuration differs";  // journals before the config was kept
+  const auto differences = config::config_differences(old.at("config").get<std::string>(), config::to_toml(study),
+                                                      config::to_toml(study_config(config::default_config())));
+  if (differences.empty()) return "";
+  std::string text = "the configuration differs (";
+  for (size_t i = 0; i < differences.size() && i < 8; ++i) text += (i ? "; " : "") + differences[i];
+  if (differences.size() > 8) text += "; and " + std::to_string(differences.size() - 8) + " more";
+  return text + ")";
 }
 
 std::string tensor_hash(const torch::Tensor& tensor) {
@@ -252,11 +269,12 @@ void TrialLoop::open_journal(const std::string& directions_hash) {
   uint32_t seed = config_.seed.value_or(0);
   if (leader()) {
     try {
-      const std::string study = study_fingerprint(config_);
+      const config::Config study = study_config(config_);
       ordered_json header = {{"type", "header"},
                              {"format", kJournalFormat},
                              {"version", HERETIC_VERSION},
-                             {"study", study},
+                             {"study", config::config_fingerprint(study)},
+                             {"config", config::to_toml(study)},
                              {"directions", directions_hash},
                              {"n_startup_trials", config_.n_startup_trials},
                              {"objectives", objective_names()}};
@@ -273,15 +291,15 @@ void TrialLoop::open_journal(const std::string& directions_hash) {
       if (!contents.records.empty()) {
         const ordered_json& old = contents.records.front();
         if (old.value("type", "") != "header") throw InputError(path.string() + " line 1: not a heretic-mpi journal header");
-        for (const char* key : {"study", "directions", "n_startup_trials", "objectives"}) {
-          if (old.value(key, ordered_json()) != header[key]) {
-            const std::string what = std::string(key) == "directions"
-                                         ? "the refusal directions differ (different model weights or prompts)"
-                                         : std::string(key) == "study" ? "the configuration differs"
-                                                                       : std::string("'") + key + "' differs";
-            throw InputError(path.string() + ": this output folder holds a run that cannot be resumed with this "
-                             "configuration: " + what + ". Use another output.dir, or rerun with --fresh to start over.");
-          }
+        std::string what = study_mismatch(old, config_);
+        for (const char* key : {"directions", "n_startup_trials", "objectives"}) {
+          if (!what.empty() || old.value(key, ordered_json()) == header[key]) continue;
+          what = std::string(key) == "directions" ? "the refusal directions differ (different model weights or prompts)"
+                                                  : std::string("'") + key + "' differs";
+        }
+        if (!what.empty()) {
+          throw InputError(path.string() + ": this output folder holds a run that cannot be resumed with this "
+                           "configuration: " + what + ". Use another output.dir, or rerun with --fresh to start over.");
         }
         seed = old.at("seed").get<uint32_t>();
         for (size_t i = 1; i < contents.records.size(); ++i) {

@@ -119,6 +119,7 @@ TEST(Pipeline, RerunResumesWithoutLosingOrRepeatingTrials) {
   EXPECT_EQ(other.exit_code, 2) << other.out << other.err;
   EXPECT_NE(other.err.find("journal.jsonl"), std::string::npos) << other.err;
   EXPECT_NE(other.err.find("--fresh"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("orthogonalize_direction: was true, now false"), std::string::npos) << other.err;
   // ... unless asked to start over.
   auto fresh = run_demo(out, small + " --set orthogonalize_direction=false", "--fresh");
   EXPECT_EQ(fresh.exit_code, 0) << fresh.out << fresh.err;

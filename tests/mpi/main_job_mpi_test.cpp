@@ -323,5 +323,35 @@ TEST(TrialFarm, SigtermToRankOneStopsTheJobWithExitCode3) {
   EXPECT_EQ(io::read_results(dir / "out" / "results.h5").trials.size(), kept.size());
 }
 
+// Preemption with no grace time on a 2-rank farm: both ranks get SIGTERM (as srun delivers
+// it), the two trials in flight are abandoned at once, the job still ends with exit code 3
+// (MPI_Abort(3) from rank 0) with results.h5 matching the journal, and the rerun evaluates the
+// abandoned trials again and finishes with every trial exactly once.
+TEST(TrialFarm, GraceTimeOverAbandonsRunningTrialsAndTheRerunRedoesThem) {
+  const auto dir = scratch("grace");
+  const auto job = dir / "job.toml";
+  std::ofstream(job) << farm_job(dir / "out", 12) << "[mpi]\nstop_grace_seconds = 0\n";
+  const auto journal = dir / "out" / "journal.jsonl";
+  const std::string command =
+      "(" + mpirun(2) + " --config " + shell_quote(job.string()) + " & pid=$!; for i in $(seq 900); do " +
+      "n=$(grep -c '\"type\":\"result\"' " + shell_quote(journal.string()) +
+      " 2>/dev/null); [ \"${n:-0}\" -ge 2 ] && break; sleep 0.1; done; " +
+      "for p in $(pgrep -f " + shell_quote("heretic-mpi --config " + job.string()) + "); do " +
+      "grep -qz OMPI_COMM_WORLD_RANK /proc/$p/environ && kill -TERM $p; done; wait $pid)";  // the ranks, not mpirun
+  const auto stopped = run_process(command);
+  EXPECT_EQ(stopped.exit_code, 3) << stopped.out << stopped.err;
+  EXPECT_NE(stopped.out.find("abandoned, they run again on resume"), std::string::npos) << stopped.out;
+  const auto kept = journaled_trials(dir / "out");
+  ASSERT_LT(kept.size(), 12u);
+  EXPECT_EQ(io::read_results(dir / "out" / "results.h5").trials.size(), kept.size());
+
+  const auto rerun = run_process(mpirun(2) + " --config " + shell_quote(job.string()));
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.out.find("interrupted one(s) run again"), std::string::npos) << rerun.out;
+  auto numbers = journaled_trials(dir / "out");
+  std::sort(numbers.begin(), numbers.end());
+  EXPECT_EQ(numbers, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+}
+
 }  // namespace
 }  // namespace heretic

@@ -219,6 +219,21 @@ std::string farm_job(const std::filesystem::path& out, int n_trials) {
          organism_job(out);
 }
 
+// A shell command: `ranks` ranks run `job` in the background; once `results` trials are in the
+// journal of `out`, `action` runs (in it, $ranks lists the pids of the job's ranks, mpirun
+// excluded, and $job_pattern matches their command lines); then it waits for the job, prints
+// "elapsed=S" (seconds from the action to the job's end) and exits with the job's code.
+std::string act_during_job(int ranks, const std::filesystem::path& job, const std::filesystem::path& out, int results,
+                           const std::string& action) {
+  return "(job_pattern=" + shell_quote("heretic-mpi --config " + job.string()) + "; " + mpirun(ranks) +
+         " --config " + shell_quote(job.string()) + " & pid=$!; for i in $(seq 900); do " +
+         "n=$(grep -c '\"type\":\"result\"' " + shell_quote((out / "journal.jsonl").string()) +
+         " 2>/dev/null); [ \"${n:-0}\" -ge " + std::to_string(results) + " ] && break; sleep 0.1; done; " +
+         "ranks=$(for p in $(pgrep -f \"$job_pattern\"); do grep -qz OMPI_COMM_WORLD_RANK /proc/$p/environ && "
+         "echo $p; done); " + action + "; start=$(date +%s); wait $pid; rc=$?; " +
+         "echo \"elapsed=$(( $(date +%s) - start ))\"; exit $rc)";
+}
+
 // Three worker groups of one rank: every trial is evaluated once and journaled once.
 TEST(TrialFarm, ThreeRanksFinishEveryTrialExactlyOnce) {
   const auto dir = scratch("farm");
@@ -242,15 +257,9 @@ TEST(TrialFarm, KilledRankEndsTheJobAndTheRerunCompletesIt) {
   const auto dir = scratch("kill");
   const auto job = dir / "job.toml";
   std::ofstream(job) << farm_job(dir / "out", 12);
-  const auto journal = dir / "out" / "journal.jsonl";
   // Once two trials are journaled, SIGKILL the newest heretic-mpi process of this job (not rank 0's
   // coordinator necessarily; any rank will do). The whole job must be gone within 60 s.
-  const std::string command =
-      "(" + mpirun(3) + " --config " + shell_quote(job.string()) + " & pid=$!; for i in $(seq 900); do " +
-      "n=$(grep -c '\"type\":\"result\"' " + shell_quote(journal.string()) +
-      " 2>/dev/null); [ \"${n:-0}\" -ge 2 ] && break; sleep 0.2; done; " +
-      "victim=$(pgrep -n -f " + shell_quote("heretic-mpi --config " + job.string()) + "); kill -KILL $victim; " +
-      "start=$(date +%s); wait $pid; rc=$?; echo \"elapsed=$(( $(date +%s) - start ))\"; exit $rc)";
+  const std::string command = act_during_job(3, job, dir / "out", 2, "kill -KILL $(pgrep -n -f \"$job_pattern\")");
   const auto killed = run_process(command);
   EXPECT_NE(killed.exit_code, 0) << killed.out << killed.err;
   std::smatch match;
@@ -307,13 +316,9 @@ TEST(TrialFarm, SigtermToRankOneStopsTheJobWithExitCode3) {
   const auto dir = scratch("sigterm1");
   const auto job = dir / "job.toml";
   std::ofstream(job) << farm_job(dir / "out", 500);
-  const auto journal = dir / "out" / "journal.jsonl";
-  const std::string command =
-      "(" + mpirun(2) + " --config " + shell_quote(job.string()) + " & pid=$!; for i in $(seq 900); do " +
-      "n=$(grep -c '\"type\":\"result\"' " + shell_quote(journal.string()) +
-      " 2>/dev/null); [ \"${n:-0}\" -ge 3 ] && break; sleep 0.2; done; " +
-      "for p in $(pgrep -f " + shell_quote("heretic-mpi --config " + job.string()) + "); do " +
-      "tr '\\0' '\\n' < /proc/$p/environ | grep -qx OMPI_COMM_WORLD_RANK=1 && kill -TERM $p; done; wait $pid)";
+  const std::string command = act_during_job(
+      2, job, dir / "out", 3,
+      "for p in $ranks; do tr '\\0' '\\n' < /proc/$p/environ | grep -qx OMPI_COMM_WORLD_RANK=1 && kill -TERM $p; done");
   const auto result = run_process(command);
   EXPECT_EQ(result.exit_code, 3) << result.out << result.err;
   EXPECT_NE(result.out.find("rank 1 received SIGTERM"), std::string::npos) << result.out;
@@ -331,13 +336,7 @@ TEST(TrialFarm, GraceTimeOverAbandonsRunningTrialsAndTheRerunRedoesThem) {
   const auto dir = scratch("grace");
   const auto job = dir / "job.toml";
   std::ofstream(job) << farm_job(dir / "out", 12) << "[mpi]\nstop_grace_seconds = 0\n";
-  const auto journal = dir / "out" / "journal.jsonl";
-  const std::string command =
-      "(" + mpirun(2) + " --config " + shell_quote(job.string()) + " & pid=$!; for i in $(seq 900); do " +
-      "n=$(grep -c '\"type\":\"result\"' " + shell_quote(journal.string()) +
-      " 2>/dev/null); [ \"${n:-0}\" -ge 2 ] && break; sleep 0.1; done; " +
-      "for p in $(pgrep -f " + shell_quote("heretic-mpi --config " + job.string()) + "); do " +
-      "grep -qz OMPI_COMM_WORLD_RANK /proc/$p/environ && kill -TERM $p; done; wait $pid)";  // the ranks, not mpirun
+  const std::string command = act_during_job(2, job, dir / "out", 2, "kill -TERM $ranks");  // the ranks, not mpirun
   const auto stopped = run_process(command);
   EXPECT_EQ(stopped.exit_code, 3) << stopped.out << stopped.err;
   EXPECT_NE(stopped.out.find("abandoned, they run again on resume"), std::string::npos) << stopped.out;

@@ -452,13 +452,7 @@ int run_benchmark(int argc, char** argv) {
   settings.batch_size = args["batch-size"].as<int64_t>();
   settings.seed = args["seed"].as<uint64_t>();
   const int64_t max_response_length = args["max-response-length"].as<int64_t>();
-  RandomModelShape shape;
-  shape.hidden = args["hidden"].as<int64_t>();
-  shape.layers = args["layers"].as<int64_t>();
-  shape.heads = args["heads"].as<int64_t>();
-  shape.kv_heads = args["kv-heads"].as<int64_t>();
-  shape.intermediate = args["intermediate"].as<int64_t>();
-  shape.vocab = args["vocab"].as<int64_t>();
+  const RandomModelShape shape = heretic::bench::shape_from_options(args);
   if (settings.trials < 1 || settings.random_trials < 1 || settings.batch_size < 1 || shape.layers < 2 ||
       shape.vocab < 256 || shape.hidden % shape.heads != 0 || shape.heads % shape.kv_heads != 0 ||
       args["min-length"].as<int64_t>() < 2 || args["max-length"].as<int64_t>() < args["min-length"].as<int64_t>()) {

@@ -85,6 +85,17 @@ void write_random_tokenizer(const fs::path& folder, int64_t vocab) {
 
 }  // namespace
 
+RandomModelShape shape_from_options(const cxxopts::ParseResult& options) {
+  RandomModelShape shape;
+  shape.hidden = options["hidden"].as<int64_t>();
+  shape.layers = options["layers"].as<int64_t>();
+  shape.heads = options["heads"].as<int64_t>();
+  shape.kv_heads = options["kv-heads"].as<int64_t>();
+  shape.intermediate = options["intermediate"].as<int64_t>();
+  shape.vocab = options["vocab"].as<int64_t>();
+  return shape;
+}
+
 void write_random_model(const fs::path& folder, const RandomModelShape& s) {
   fs::create_directories(folder);
   const json config = {{"model_type", "llama"},

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cxxopts.hpp>
 #include <filesystem>
 #include <random>
 #include <vector>
@@ -14,6 +15,10 @@ namespace heretic::bench {
 struct RandomModelShape {
   int64_t hidden = 0, layers = 0, heads = 0, kv_heads = 0, intermediate = 0, vocab = 0;
 };
+
+// The shape given on a benchmark's command line as --hidden, --layers, --heads, --kv-heads,
+// --intermediate and --vocab (int64 options).
+RandomModelShape shape_from_options(const cxxopts::ParseResult& options);
 
 // Weights from torch's generator (seed it first). vocab >= 256, heads dividing hidden.
 void write_random_model(const std::filesystem::path& folder, const RandomModelShape& shape);

@@ -63,13 +63,7 @@ int main(int argc, char** argv) {
     std::cout << options.help() << "\n";
     return 0;
   }
-  Shape shape;
-  shape.hidden = args["hidden"].as<int64_t>();
-  shape.layers = args["layers"].as<int64_t>();
-  shape.heads = args["heads"].as<int64_t>();
-  shape.kv_heads = args["kv-heads"].as<int64_t>();
-  shape.intermediate = args["intermediate"].as<int64_t>();
-  shape.vocab = args["vocab"].as<int64_t>();
+  const Shape shape = heretic::bench::shape_from_options(args);
   const int64_t batch = args["batch"].as<int64_t>();
   const int64_t prompt = args["prompt"].as<int64_t>();
   const int64_t new_tokens = args["new-tokens"].as<int64_t>();

@@ -1,7 +1,9 @@
-// Phases 2–5 of a run (DESIGN.md §1). In this build every trial is evaluated by all ranks of
-// the job together (ranks_per_trial = world size): rank 0 asks the sampler and broadcasts the
-// trial, every rank scores its shard of the evaluation prompts, the sums are reduced, and rank 0
-// tells the sampler and appends the result to the journal before the next trial starts.
+// Phases 2–5 of a run (DESIGN.md §1). The prefix, baselines and directions are computed by all
+// ranks over shards of the prompts. Trials are then farmed out: the ranks form worker groups of
+// mpi.ranks_per_trial ranks (each group shards one trial's evaluation prompts), and a
+// coordinator thread on rank 0 asks the sampler, hands each idle group a trial, and journals
+// every result (fsync'd) before that group gets its next one. Rank 0 writes results.h5; the
+// exports are shared out among the ranks.
 #include "app/run.h"
 
 #include <spdlog/spdlog.h>

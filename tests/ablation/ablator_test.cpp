@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "ablation/directions.h"
+#include "tests/ablation/kernel_params.h"
 #include "ablation/residuals.h"
 #include "hf/safetensors_reader.h"
 #include "hf/safetensors_writer.h"
@@ -183,16 +184,7 @@ torch::Tensor directions_from(CausalLM& model, const Prompts& good, const Prompt
   return ablation::refusal_directions(good_sums.mean(), bad_sums.mean(), /*orthogonalize=*/true);
 }
 
-optimize::ComponentKernel kernel(const char* component, double max_weight, double position, double min_weight,
-                                 double distance) {
-  optimize::ComponentKernel k;
-  k.component = component;
-  k.max_weight = max_weight;
-  k.max_weight_position = position;
-  k.min_weight = min_weight;
-  k.min_weight_distance = distance;
-  return k;
-}
+using heretic::testing::kernel;
 
 // Per-layer directions, attention on every block (weights 0.5 .. 1.3), MLP around block 1
 // (up to 1.1).

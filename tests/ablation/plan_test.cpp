@@ -7,6 +7,7 @@
 
 #include "ablation/ablator.h"
 #include "ablation/directions.h"
+#include "tests/ablation/kernel_params.h"
 
 using heretic::ablation::global_direction;
 using heretic::ablation::ModuleAblation;
@@ -25,15 +26,7 @@ torch::Tensor random_directions() {
   return R / R.norm(2, {1}, true);
 }
 
-ComponentKernel kernel(const char* component, double max_weight, double position, double min_weight, double distance) {
-  ComponentKernel k;
-  k.component = component;
-  k.max_weight = max_weight;
-  k.max_weight_position = position;
-  k.min_weight = min_weight;
-  k.min_weight_distance = distance;
-  return k;
-}
+using heretic::testing::kernel;
 
 // layer -> weight of the entries for one component.
 std::map<int64_t, double> weights_of(const std::vector<ModuleAblation>& plan, Component component) {

@@ -4,16 +4,6 @@
 
 namespace heretic::model {
 
-const char* component_name(Component component) {
-  switch (component) {
-    case Component::kAttnOutput:
-      return "attn.o_proj";
-    case Component::kMlpDown:
-      return "mlp.down_proj";
-  }
-  return "?";
-}
-
 std::string ModelInfo::module_name(int64_t layer, Component component) const {
   const std::string prefix = "model.layers." + std::to_string(layer) + ".";
   return prefix + (component == Component::kAttnOutput ? "self_attn.o_proj" : "mlp.down_proj");

@@ -11,13 +11,9 @@
 #include "hf/model_config_generation.h"
 #include "hf/safetensors_format.h"
 #include "model/architecture.h"
+#include "model/component.h"
 
 namespace heretic::model {
-
-// The abliterable module kinds (architectures.md §2), in the order Heretic lists them.
-enum class Component { kAttnOutput = 0, kMlpDown = 1 };
-constexpr int kComponentCount = 2;
-const char* component_name(Component component);  // "attn.o_proj", "mlp.down_proj"
 
 struct ModelInfo {
   Architecture architecture = Architecture::kLlama;

@@ -100,6 +100,15 @@ std::string check_before_mpi_init(const LaunchEnvironment& env) {
   return "";
 }
 
+bool started_by_launcher(const LaunchEnvironment& env) {
+  // Open MPI's mpirun, PMIx (srun --mpi=pmix, prterun), PMI-1/2 (MPICH's Hydra, srun --mpi=pmi2),
+  // and any srun step.
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "SLURM_STEP_ID", "SLURM_STEPID"}) {
+    if (env.get(name)) return true;
+  }
+  return false;
+}
+
 bool is_launch_leader(const LaunchEnvironment& env, int rank) {
   if (rank != 0) return false;
   const auto task = as_number(env.get("SLURM_PROCID"));

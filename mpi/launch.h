@@ -31,6 +31,9 @@ std::string check_launch(const LaunchEnvironment& environment, int rank, int siz
 // a message that does not say what to do. Then every task gets the explanation.
 std::string check_before_mpi_init(const LaunchEnvironment& environment);
 
+// Whether a launcher (mpirun/mpiexec, srun) started this process and forwards its output.
+bool started_by_launcher(const LaunchEnvironment& environment);
+
 // Whether this process should speak for the others before the world is known to be sane:
 // rank 0 of MPI, and also task 0 of Slurm (all singletons are MPI rank 0).
 bool is_launch_leader(const LaunchEnvironment& environment, int rank);

@@ -15,7 +15,6 @@
 #include "app/engine.h"
 #include "common/error.h"
 #include "config/load.h"
-#include "io/logging.h"
 
 namespace heretic::app {
 namespace {
@@ -43,7 +42,6 @@ int run_evaluate(int argc, char** argv) {
   if (!args.count("model")) throw InputError("evaluate: --model OTHER is required (see heretic-mpi evaluate --help)");
   std::vector<std::string> overrides;
   if (args.count("set")) overrides = args["set"].as<std::vector<std::string>>();
-  io::setup_command_logging();
   const config::LoadedConfig loaded = config::load_config(args["config"].as<std::string>(), overrides);
   const config::Config& config = loaded.config;
   for (const auto& warning : loaded.warnings) spdlog::warn("{}", warning);

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/suggest.h"
 #include "io/logging.h"
+#include "mpi/launch.h"
 
 namespace {
 
@@ -36,7 +37,8 @@ int main(int argc, char** argv) {
   using heretic::ExitCode;
   try {
     if (argc > 1 && argv[1][0] != '-') {
-      heretic::io::setup_command_logging();
+      heretic::io::setup_command_logging(
+          heretic::dist::started_by_launcher(heretic::dist::LaunchEnvironment::from_process()));
       return run_command(argc, argv);
     }
     return heretic::app::run_main_job(argc, argv);

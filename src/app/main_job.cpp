@@ -208,7 +208,8 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
 int run_world(const CommandLine& line, const dist::LaunchEnvironment& environment, dist::MpiSession& mpi) {
   auto comm = mpi.world();
   const bool leader = dist::is_launch_leader(environment, comm->rank());
-  io::setup_console_logging(leader ? 0 : std::max(comm->rank(), 1), dist::host_name());
+  io::setup_console_logging(leader ? 0 : std::max(comm->rank(), 1), dist::host_name(),
+                            dist::started_by_launcher(environment));
   ExitCode code = ExitCode::kInternal;
   std::string message;
   try {

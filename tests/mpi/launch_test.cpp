@@ -107,5 +107,15 @@ TEST(SingleRank, CollectivesAreIdentities) {
   EXPECT_EQ(comm->size(), 1);
 }
 
+TEST(LaunchCheck, EveryLauncherThatForwardsOutputIsRecognised) {
+  using Env = std::map<std::string, std::string>;
+  EXPECT_FALSE(started_by_launcher(LaunchEnvironment(Env{})));
+  EXPECT_FALSE(started_by_launcher(LaunchEnvironment(Env{{"SLURM_JOB_ID", "7"}})));  // a batch script's own shell
+  EXPECT_TRUE(started_by_launcher(LaunchEnvironment(Env{{"OMPI_COMM_WORLD_SIZE", "2"}})));  // Open MPI mpirun
+  EXPECT_TRUE(started_by_launcher(LaunchEnvironment(Env{{"PMI_RANK", "0"}})));              // MPICH Hydra, srun pmi2
+  EXPECT_TRUE(started_by_launcher(LaunchEnvironment(Env{{"PMIX_RANK", "0"}})));             // srun --mpi=pmix
+  EXPECT_TRUE(started_by_launcher(LaunchEnvironment(Env{{"SLURM_STEP_ID", "0"}})));         // srun --mpi=none
+}
+
 }  // namespace
 }  // namespace heretic::dist

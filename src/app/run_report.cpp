@@ -12,6 +12,7 @@
 #include "config/print.h"
 #include "eval/scorer_registry.h"
 #include "io/results_file.h"
+#include "report/html_report.h"
 
 #ifndef HERETIC_VERSION
 #define HERETIC_VERSION "unknown"
@@ -130,7 +131,10 @@ void write_results_file(const RunView& run) {
   }
   const auto& scorers = run.engine.scorers();
   std::vector<std::string> objectives;
-  for (const auto& objective : study_objectives(scorers)) objectives.push_back(objective.name);
+  for (const auto& objective : study_objectives(scorers)) {
+    objectives.push_back(objective.name);
+    results.objective_directions.push_back(objective.maximize ? "maximize" : "minimize");
+  }
   for (const auto& scorer : scorers) results.scorers.push_back(scorer.name());
   for (const auto& [number, finished] : run.study.finished()) {
     const TrialRecord record = TrialRecord::from_attributes(finished.attributes, "trial " + std::to_string(number + 1));
@@ -164,6 +168,9 @@ void write_results_file(const RunView& run) {
   const fs::path path = fs::path(run.config.output.dir) / "results.h5";
   io::write_results(path, results);
   spdlog::info("results: {}", path.string());
+  const fs::path page = fs::path(run.config.output.dir) / "report.html";
+  report::write_html_report(page, results);
+  spdlog::info("report: {}", page.string());
 }
 
 std::string model_card(const RunView& run, int trial_number) {

@@ -4,7 +4,8 @@
 //   /residuals  group; float32 [rows, cols] datasets good_mean, bad_mean, directions and the
 //               optional per_prompt_good, per_prompt_bad (an empty matrix is left out)
 //   /trials     compound [n]: number, params, values, refusals, refusal_prompts, kl, rank,
-//               seconds, status; attribute objectives (the objective names, in value order)
+//               seconds, status; attributes objectives (the objective names, in value order)
+//               and directions ("minimize" or "maximize" per objective)
 //   /scores     group; attribute names (every scorer's display name, in configuration order) and
 //               [n, scorers] datasets sums (float64), counts (int64), values (float64; sum/count),
 //               rows in /trials order: every scorer, optimised or not
@@ -253,7 +254,8 @@ std::vector<std::string> study_objectives(const std::vector<TrialRecord>& trials
   return objectives;
 }
 
-void write_trials(hid_t file, const std::vector<TrialRecord>& trials, const std::vector<std::string>& objectives) {
+void write_trials(hid_t file, const std::vector<TrialRecord>& trials, const std::vector<std::string>& objectives,
+                  const std::vector<std::string>& directions) {
   Id memory_type = trial_row_type();
   Id file_type(H5Tcopy(memory_type.get()), H5Tclose, "H5Tcopy(compound)");
   check(H5Tpack(file_type.get()), "H5Tpack");  // no struct padding on disk
@@ -282,6 +284,8 @@ void write_trials(hid_t file, const std::vector<TrialRecord>& trials, const std:
           "cannot write dataset /trials");
   }
   write_string_list_attribute(dataset.get(), "objectives", objectives);
+  // Without a finished trial there are no objective names to pair the directions with.
+  if (!objectives.empty() && !directions.empty()) write_string_list_attribute(dataset.get(), "directions", directions);
 }
 
 // One [trials x scorers] dataset of /scores, from each trial's row of `field`.
@@ -353,7 +357,7 @@ void write_hdf5(const std::filesystem::path& path, const Results& results, const
     write_matrix(residuals.get(), "per_prompt_good", results.per_prompt_residuals_good);
     write_matrix(residuals.get(), "per_prompt_bad", results.per_prompt_residuals_bad);
   }
-  write_trials(file.get(), results.trials, objectives);
+  write_trials(file.get(), results.trials, objectives, results.objective_directions);
   write_scores(file.get(), results);
   write_pareto(file.get(), results.pareto);
   file.close("cannot close (flush) " + path.string());
@@ -547,6 +551,12 @@ Results read_hdf5(const std::filesystem::path& path) {
     results.per_prompt_residuals_bad = read_matrix(residuals.get(), "per_prompt_bad");
   }
   results.trials = read_trials(file.get());
+  {
+    Id trials(H5Dopen2(file.get(), "trials", H5P_DEFAULT), H5Dclose, "cannot open /trials");
+    if (H5Aexists(trials.get(), "directions") > 0) {
+      results.objective_directions = read_string_list_attribute(trials.get(), "directions");
+    }
+  }
   read_scores(file.get(), results);
   results.pareto = read_pareto(file.get());
   return results;
@@ -561,6 +571,11 @@ void write_results(const std::filesystem::path& path, const Results& results) {
   check_matrix(results.per_prompt_residuals_good, "per_prompt_residuals_good");
   check_matrix(results.per_prompt_residuals_bad, "per_prompt_residuals_bad");
   const auto objectives = study_objectives(results.trials);
+  if (!objectives.empty() && !results.objective_directions.empty() &&
+      results.objective_directions.size() != objectives.size()) {
+    throw std::invalid_argument("write_results: " + std::to_string(results.objective_directions.size()) +
+                                " objective directions for " + std::to_string(objectives.size()) + " objectives");
+  }
 
   // The temporary file sits next to the target so that rename() stays within one file system
   // and replaces the old file atomically: a reader sees the old results or the new ones.

@@ -49,6 +49,9 @@ struct Results {
   Matrix good_mean, bad_mean, directions;  // [(L+1) x d]; empty matrices are left out
   std::vector<std::string> scorers;  // every scorer's display name, e.g. "Keywords", "Response length"
   std::vector<TrialRecord> trials;
+  // Per objective, in value order: "minimize" or "maximize" (empty in files of version 0.1.0
+  // written before the attribute existed; readers then assume "minimize").
+  std::vector<std::string> objective_directions;
   std::vector<int64_t> pareto;  // trial numbers
   Matrix per_prompt_residuals_good, per_prompt_residuals_bad;  // optional [(n x (L+1)) x d]
 };

@@ -90,6 +90,7 @@ Results full_results() {
   failed.refusals = -1;
   failed.kl = std::numeric_limits<double>::quiet_NaN();
   r.trials.push_back(failed);
+  r.objective_directions = {"minimize", "maximize"};
   r.pareto = {0, 1};
   return r;
 }
@@ -132,6 +133,7 @@ void expect_same_results(const Results& actual, const Results& expected) {
   expect_same_matrix(actual.per_prompt_residuals_bad, expected.per_prompt_residuals_bad, "per_prompt_bad");
   ASSERT_EQ(actual.trials.size(), expected.trials.size());
   for (std::size_t i = 0; i < expected.trials.size(); ++i) expect_same_trial(actual.trials[i], expected.trials[i]);
+  EXPECT_EQ(actual.objective_directions, expected.objective_directions);
   EXPECT_EQ(actual.pareto, expected.pareto);
 }
 

@@ -1,0 +1,164 @@
+// The report a run leaves and `heretic-mpi report`, through the executable on the model
+// organism: after a finished run and after one stopped by SIGTERM, a page whose Pareto chart has
+// one point per trial of results.h5, opened without errors in a real headless browser; run
+// folders that are not runs end with exit 2 naming them.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "io/results_file.h"
+#include "tests/support/run_process.h"
+
+namespace heretic {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_whole_file;
+using testing::run_process;
+using testing::shell_quote;
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("heretic-report-cli-" + std::to_string(::getpid()) + "-" + name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+std::string demo_command(const fs::path& out) {
+  return "cd " + shell_quote(HERETIC_SOURCE_DIR) + " && " + shell_quote(HERETIC_EXECUTABLE) +
+         " --config configs/demo.toml --set n_trials=6 --set n_startup_trials=3 --set output.export=none --set " +
+         shell_quote("output.dir=" + out.string());
+}
+
+testing::ProcessResult report(const fs::path& run) {
+  return run_process(shell_quote(HERETIC_EXECUTABLE) + " report --run " + shell_quote(run.string()));
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+// Points of the Pareto chart in a page (or in the DOM a browser made of it).
+size_t pareto_points(const std::string& html) {
+  const size_t begin = html.find("<svg id=\"pareto\"");
+  if (begin == std::string::npos) return 0;
+  return count(html.substr(begin, html.find("</svg>", begin) - begin), "<circle class=\"trial");
+}
+
+class ReportOfARun : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    finished_ = new fs::path(fresh_dir("finished"));
+    const auto run = run_process(demo_command(*finished_));
+    ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*finished_);
+    delete finished_;
+  }
+  static fs::path* finished_;
+};
+fs::path* ReportOfARun::finished_ = nullptr;
+
+TEST_F(ReportOfARun, TheRunWritesAPageWithOnePointPerTrial) {
+  const io::Results results = io::read_results(*finished_ / "results.h5");
+  ASSERT_EQ(results.trials.size(), 6u);
+  const std::string html = read_whole_file(*finished_ / "report.html");
+  EXPECT_EQ(pareto_points(html), results.trials.size());
+  EXPECT_EQ(count(html, "<circle class=\"trial front\""), results.pareto.size());
+}
+
+TEST_F(ReportOfARun, ReportPrintsTheFrontAndRedrawsThePage) {
+  fs::remove(*finished_ / "report.html");
+  const auto result = report(*finished_);
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  const io::Results results = io::read_results(*finished_ / "results.h5");
+  EXPECT_NE(result.out.find("Pareto front (" + std::to_string(results.pareto.size()) + " of 6 trials)"),
+            std::string::npos)
+      << result.out;
+  EXPECT_EQ(count(result.out, "[Trial "), results.pareto.size()) << result.out;
+  EXPECT_EQ(pareto_points(read_whole_file(*finished_ / "report.html")), 6u);
+}
+
+// Debian's chromium, headless: the page loads without errors, the DOM the browser built has the
+// points, and a screenshot lands in the test's output folder. CI installs chromium
+// (tools/install-deps.sh), so there a missing browser is a failure, not a skip.
+TEST_F(ReportOfARun, AHeadlessBrowserOpensThePage) {
+  std::string browser;
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    if (run_process(std::string("command -v ") + name).exit_code == 0) {
+      browser = name;
+      break;
+    }
+  }
+  if (browser.empty()) {
+    if (std::getenv("CI") != nullptr) FAIL() << "chromium is not installed (tools/install-deps.sh installs it)";
+    GTEST_SKIP() << "no chromium here; tools/install-deps.sh installs it";
+  }
+  const fs::path page = *finished_ / "report.html";
+  ASSERT_TRUE(fs::exists(page) || report(*finished_).exit_code == 0);
+  const fs::path output = fs::path(HERETIC_BINARY_DIR) / "test-output" / "report";
+  fs::create_directories(output);
+  const fs::path screenshot = output / "report-screenshot.png";
+  fs::remove(screenshot);
+  const std::string flags = " --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run "
+                            "--user-data-dir=" + shell_quote((output / "profile").string()) +
+                            " --enable-logging=stderr --v=0 --window-size=1200,1600 ";
+  const std::string url = shell_quote("file://" + page.string());
+  const auto dom = run_process("timeout 120 " + browser + flags + "--dump-dom " + url);
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  EXPECT_EQ(pareto_points(dom.out), io::read_results(*finished_ / "results.h5").trials.size()) << dom.out.substr(0, 2000);
+  for (const char* problem : {"Uncaught", "Failed to load resource", "net::ERR_", "CONSOLE"}) {
+    EXPECT_EQ(dom.err.find(problem), std::string::npos) << problem << " in the browser's log:\n" << dom.err;
+  }
+  const auto shot = run_process("cd " + shell_quote(output.string()) + " && timeout 120 " + browser + flags +
+                                "--screenshot=" + shell_quote(screenshot.string()) + " " + url);
+  ASSERT_EQ(shot.exit_code, 0) << shot.err;
+  ASSERT_TRUE(fs::exists(screenshot)) << shot.err;
+  EXPECT_GT(fs::file_size(screenshot), 10000u);  // a drawn page, not a blank one
+  std::printf("screenshot: %s\n", screenshot.c_str());
+}
+
+TEST(Report, ARunStoppedBySigtermHasAReportOfWhatItFinished) {
+  const fs::path out = fresh_dir("stopped");
+  const std::string command = "(" + demo_command(out) + " --set n_trials=40 & pid=$!; for i in $(seq 900); do " +
+                              "n=$(grep -c '\"type\":\"result\"' " + shell_quote((out / "journal.jsonl").string()) +
+                              " 2>/dev/null); [ \"${n:-0}\" -ge 3 ] && break; sleep 0.2; done; kill -TERM $pid; wait $pid)";
+  const auto run = run_process(command);
+  ASSERT_EQ(run.exit_code, 3) << run.out << run.err;
+  const io::Results results = io::read_results(out / "results.h5");
+  ASSERT_GE(results.trials.size(), 3u);
+  ASSERT_LT(results.trials.size(), 40u);
+  EXPECT_EQ(pareto_points(read_whole_file(out / "report.html")), results.trials.size());
+  fs::remove(out / "report.html");
+  const auto result = report(out);
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(pareto_points(read_whole_file(out / "report.html")), results.trials.size());
+  fs::remove_all(out);
+}
+
+TEST(Report, FoldersThatAreNotRunsEndWithExitTwoNamingThem) {
+  const fs::path dir = fresh_dir("not-runs");
+  fs::create_directories(dir / "empty");
+  fs::create_directories(dir / "corrupt");
+  std::ofstream(dir / "corrupt" / "results.h5") << "this is not HDF5";
+
+  auto expect_refused = [](const testing::ProcessResult& result, const std::string& named) {
+    EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+    EXPECT_NE(result.err.find(named), std::string::npos) << result.err;
+    EXPECT_EQ(result.err.find("internal error"), std::string::npos) << result.err;
+  };
+  expect_refused(report(dir / "nowhere"), (dir / "nowhere").string() + ": no such run folder");
+  expect_refused(report(dir / "empty"), (dir / "empty").string() + ": no results.h5 here");
+  expect_refused(report(dir / "corrupt"), (dir / "corrupt" / "results.h5").string());
+  expect_refused(run_process(shell_quote(HERETIC_EXECUTABLE) + " report"), "--run DIR is required");
+  EXPECT_FALSE(fs::exists(dir / "corrupt" / "report.html"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace heretic

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/command.h"
+#include "app/run_folder.h"
 #include "common/error.h"
 #include "io/results_file.h"
 #include "report/html_report.h"
@@ -25,18 +26,6 @@ std::string describe(const io::Results& results, const io::TrialRecord& trial) {
   }
   if (trial.refusals >= 0) text += " | refusals " + std::to_string(trial.refusals) + "/" + std::to_string(trial.refusal_prompts);
   return text;
-}
-
-// The folder's results.h5, or InputError saying why a folder is not a run.
-io::Results read_run_results(const fs::path& run) {
-  std::error_code ec;
-  if (!fs::is_directory(run, ec)) throw InputError(run.string() + ": no such run folder (--run)");
-  const fs::path file = run / "results.h5";
-  if (!fs::exists(file, ec)) {
-    throw InputError(run.string() + ": no results.h5 here (--run): not a heretic-mpi output folder, or a run that " +
-                     "stopped before computing its refusal directions; rerun its job to resume it");
-  }
-  return io::read_results(file);
 }
 
 }  // namespace
@@ -58,7 +47,7 @@ int run_report(int argc, char** argv) {
   }
   if (!args.count("run")) throw InputError("report: --run DIR is required (see heretic-mpi report --help)");
   const fs::path run = args["run"].as<std::string>();
-  const io::Results results = read_run_results(run);
+  const io::Results results = read_run_folder(run);
 
   std::map<int64_t, const io::TrialRecord*> by_number;
   for (const auto& trial : results.trials) by_number[trial.number] = &trial;

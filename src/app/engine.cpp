@@ -239,6 +239,11 @@ const Directions& Engine::compute_directions(dist::Communicator& comm) {
   return directions_;
 }
 
+const Directions& Engine::use_directions(Directions directions) {
+  directions_ = std::move(directions);
+  return directions_;
+}
+
 std::vector<ablation::ModuleAblation> Engine::plan(const ablation::TrialParams& params) const {
   if (!directions_.directions.defined()) throw std::logic_error("Engine::plan before compute_directions");
   return ablation::plan_ablation(params, directions_.directions, num_layers());

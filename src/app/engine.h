@@ -99,6 +99,9 @@ class Engine {
   // residuals to rank 0.
   const Directions& compute_directions(dist::Communicator& comm);
   const Directions& directions() const { return directions_; }
+  // `heretic-mpi export`: the directions a finished run computed (kept in its results.h5), so
+  // that the export equals the run's whatever the number of ranks now.
+  const Directions& use_directions(Directions directions);
 
   // Phase 4: ablates `params` (no weight is modified), scores this rank's shard of every
   // scorer's prompts, sums over `comm`, and clears the ablation.

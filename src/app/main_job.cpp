@@ -29,10 +29,8 @@ namespace heretic::app {
 namespace {
 
 struct CommandLine {
-  std::string config_path;
-  std::vector<std::string> overrides;
+  JobRequest job;
   bool print_config = false;
-  bool fresh = false;
 };
 
 std::string help_text(const cxxopts::Options& options) {
@@ -87,10 +85,10 @@ std::optional<CommandLine> parse_command_line(int argc, char** argv) {
   }
   if (parsed.count("config") == 0) throw InputError("--config FILE is required (see heretic-mpi --help)");
   CommandLine line;
-  line.config_path = parsed["config"].as<std::string>();
-  if (parsed.count("set") != 0) line.overrides = parsed["set"].as<std::vector<std::string>>();
+  line.job.config_path = parsed["config"].as<std::string>();
+  if (parsed.count("set") != 0) line.job.overrides = parsed["set"].as<std::vector<std::string>>();
   line.print_config = parsed.count("print-config") != 0;
-  line.fresh = parsed.count("fresh") != 0;
+  line.job.fresh = parsed.count("fresh") != 0;
   return line;
 }
 
@@ -121,7 +119,12 @@ int cpu_threads(const dist::Communicator& comm, const dist::LaunchEnvironment& e
   return std::max(1, cores / std::max(1, comm.local_size()));
 }
 
-int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::LaunchEnvironment& environment, dist::MpiSession& mpi) {
+config::LoadedConfig load_job_config(const JobRequest& job) {
+  return job.config_text ? config::parse_config(*job.config_text, job.config_path, job.overrides)
+                         : config::load_config(job.config_path, job.overrides);
+}
+
+int run_phases(dist::Communicator& comm, const JobRequest& line, const dist::LaunchEnvironment& environment, dist::MpiSession& mpi) {
   const int rank = comm.rank();
   const bool leader = dist::is_launch_leader(environment, rank);
   const std::string host = dist::host_name();
@@ -134,7 +137,7 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
 
   // Phase 1: every rank reads the same configuration, and they check that they agree.
   const config::LoadedConfig loaded =
-      dist::agree_on(comm, [&] { return config::load_config(line.config_path, line.overrides); });
+      dist::agree_on(comm, [&] { return load_job_config(line); });
   const config::Config& config = loaded.config;
   const std::string fingerprint = config::config_fingerprint(config);
   const auto fingerprints = comm.allgather(fingerprint);
@@ -195,7 +198,7 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
 
   // Phases 2–5. Problems every rank sees alike (a journal that does not fit this configuration)
   // end the job in agreement; anything else aborts it (run_world).
-  const int code = run->execute(comm, RunSettings{line.config_path, fingerprint, line.fresh});
+  const int code = run->execute(comm, RunSettings{line.config_path, fingerprint, line.fresh, line.export_only});
   comm.barrier();
   io::flush_logs();
   return code;
@@ -205,7 +208,7 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
 // code 2: the leader prints it, then all ranks pass a barrier, so that no rank exits (and makes
 // mpirun kill the rest) before it is printed. Any other error is this rank's alone and aborts
 // the whole job, because the other ranks may be waiting for it in a collective.
-int run_world(const CommandLine& line, const dist::LaunchEnvironment& environment, dist::MpiSession& mpi) {
+int run_world(const JobRequest& line, const dist::LaunchEnvironment& environment, dist::MpiSession& mpi) {
   auto comm = mpi.world();
   const bool leader = dist::is_launch_leader(environment, comm->rank());
   io::setup_console_logging(leader ? 0 : std::max(comm->rank(), 1), dist::host_name(),
@@ -241,21 +244,25 @@ int run_world(const CommandLine& line, const dist::LaunchEnvironment& environmen
 }  // namespace
 
 int run_main_job(int argc, char** argv) {
-  const auto environment = dist::LaunchEnvironment::from_process();  // before MPI_Init changes it
   const auto line = parse_command_line(argc, argv);
   if (!line) return static_cast<int>(ExitCode::kOk);
   if (line->print_config) {
     // A local action: no MPI, nothing written.
-    std::cout << config::to_toml(config::load_config(line->config_path, line->overrides).config);
+    std::cout << config::to_toml(load_job_config(line->job).config);
     return static_cast<int>(ExitCode::kOk);
   }
+  return run_job(line->job, &argc, &argv);
+}
+
+int run_job(const JobRequest& request, int* argc, char*** argv) {
+  const auto environment = dist::LaunchEnvironment::from_process();  // before MPI_Init changes it
   if (const std::string problem = dist::check_before_mpi_init(environment); !problem.empty()) {
     // No MPI yet: Slurm task 0 speaks for all of them.
     if (dist::is_launch_leader(environment, 0)) std::fprintf(stderr, "heretic-mpi: error: %s\n", problem.c_str());
     return static_cast<int>(ExitCode::kBadInput);
   }
-  dist::MpiSession mpi(&argc, &argv);
-  return run_world(*line, environment, mpi);
+  dist::MpiSession mpi(argc, argv);
+  return run_world(request, environment, mpi);
 }
 
 }  // namespace heretic::app

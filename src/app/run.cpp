@@ -17,6 +17,7 @@
 #include "common/fnv_hash.h"
 #include "config/compare.h"
 #include "config/print.h"
+#include "io/results_file.h"
 #include "mpi/agreement.h"
 #include "mpi/collectives.h"
 #include "mpi/stop_signals.h"
@@ -88,6 +89,43 @@ std::vector<int> trials_to_export(const config::Config& config, const optimize::
     }
   }
   return exports;
+}
+
+torch::Tensor from_matrix(const io::Matrix& matrix, const fs::path& file, const char* name) {
+  if (matrix.rows == 0) throw InputError(file.string() + ": /residuals/" + name + " is missing");
+  return torch::from_blob(const_cast<float*>(matrix.values.data()), {matrix.rows, matrix.cols}, torch::kFloat32).clone();
+}
+
+// The refusal directions (and residual means) a run wrote to its results.h5.
+Directions directions_of_run(const config::Config& config) {
+  const fs::path file = fs::path(config.output.dir) / "results.h5";
+  const io::Results results = io::read_results(file);
+  Directions dirs;
+  dirs.good_mean = from_matrix(results.good_mean, file, "good_mean");
+  dirs.bad_mean = from_matrix(results.bad_mean, file, "bad_mean");
+  dirs.directions = from_matrix(results.directions, file, "directions");
+  return dirs;
+}
+
+// `heretic-mpi export`: the study's indices of the requested trials (1-based numbers), which
+// must have finished successfully; every rank gets them, or every rank fails naming the trial.
+std::vector<int> finished_trials(dist::Communicator& comm, const optimize::Study* study,
+                                 const std::vector<int64_t>& numbers) {
+  return dist::agree_on(comm, [&] {
+    std::vector<int> indices;
+    if (study == nullptr) return indices;  // not rank 0: nothing to check
+    for (const int64_t number : numbers) {
+      const auto found = study->finished().find(static_cast<int>(number - 1));
+      if (found == study->finished().end() || found->second.trial.state != optimize::TrialState::kComplete) {
+        throw InputError("--trial " + std::to_string(number) + ": the run in " + study->journal_path().parent_path().string() +
+                         " has no successfully finished trial " + std::to_string(number) + " (" +
+                         std::to_string(study->finished().size()) + " finished trials)");
+      }
+      indices.push_back(static_cast<int>(number - 1));
+      spdlog::info("exporting trial {} of {} (no trial runs)", number, study->journal_path().string());
+    }
+    return indices;
+  });
 }
 
 // Every rank: the trials rank 0 selected are written by the ranks in turn. Each trial's
@@ -164,11 +202,17 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   const Scores baseline = engine.baseline(farm.group());
   spdlog::info("baseline: {} ({})", describe_scores(engine.scorers(), baseline), format_duration(phase_seconds()));
 
-  // Phase 3: directions.
-  const Directions& dirs = engine.compute_directions(comm);
-  spdlog::info("refusal directions from {} good and {} bad prompts, {} rows of {} ({})", dirs.good_count,
-               dirs.bad_count, dirs.directions.size(0), dirs.directions.size(1), format_duration(phase_seconds()));
-  if (config.print_residual_geometry && leader) log_residual_geometry(dirs);
+  // Phase 3: directions (an export after the job takes the run's own).
+  const Directions& dirs = settings.export_only.empty()
+                               ? engine.compute_directions(comm)
+                               : engine.use_directions(dist::agree_on(comm, [&] { return directions_of_run(config); }));
+  if (settings.export_only.empty()) {
+    spdlog::info("refusal directions from {} good and {} bad prompts, {} rows of {} ({})", dirs.good_count,
+                 dirs.bad_count, dirs.directions.size(0), dirs.directions.size(1), format_duration(phase_seconds()));
+    if (config.print_residual_geometry && leader) log_residual_geometry(dirs);
+  } else {
+    spdlog::info("refusal directions of the run, from its results.h5");
+  }
 
   // Phase 4: the study (rank 0) and the trial farm (every rank).
   std::unique_ptr<optimize::Study> study = dist::agree_on(comm, [&] {
@@ -188,6 +232,10 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
     spdlog::info("optimising {} over {} trial(s) ({} random start-up), seed {}; {} worker group(s) of {} rank(s)",
                  fmt::join(objectives, " and "), config.n_trials, config.n_startup_trials, study->seed(),
                  farm.group_count(), farm.group().size());
+  }
+  if (!settings.export_only.empty()) {
+    export_trials(comm, engine, finished_trials(comm, study.get(), settings.export_only), view ? &*view : nullptr);
+    return static_cast<int>(ExitCode::kOk);
   }
   int stop = farm.run(coordinator ? &*coordinator : nullptr, [&](const dist::TrialAssignment& trial) {
     const Scores scores = engine.evaluate(farm.group(), ablation::decode_trial_params(trial.params));

@@ -3,8 +3,10 @@
 // rank agree on load errors before any collective computation starts.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/run_inputs.h"
 #include "config/config.h"
@@ -18,6 +20,9 @@ struct RunSettings {
   std::string config_path;
   std::string config_fingerprint;
   bool fresh = false;  // ignore (and replace) an existing journal in output.dir
+  // Non-empty: run no trial; export these finished trials (1-based numbers) of the run that
+  // output.dir holds, exactly as that run would have (its journal must match this configuration).
+  std::vector<int64_t> export_only;
 };
 
 class Run {

@@ -1,10 +1,14 @@
-// The report a run leaves and `heretic-mpi report`, through the executable on the model
-// organism: after a finished run and after one stopped by SIGTERM, a page whose Pareto chart has
-// one point per trial of results.h5, opened without errors in a real headless browser; run
-// folders that are not runs end with exit 2 naming them.
+// After the job, through the executable on the model organism: the report a run leaves and
+// `heretic-mpi report` (after a finished run and after one stopped by SIGTERM, a page whose Pareto
+// chart has one point per trial of results.h5, opened without errors in a real headless
+// browser), and `heretic-mpi export` (any finished trial, alone or under mpirun, byte for byte
+// what the run exported). Run folders that are not runs and unknown trials end with exit 2
+// naming them.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -26,10 +30,30 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-std::string demo_command(const fs::path& out) {
+// Six trials of the demo job; it exports its Pareto front unless `extra` says otherwise.
+std::string demo_command(const fs::path& out, const std::string& extra = "") {
   return "cd " + shell_quote(HERETIC_SOURCE_DIR) + " && " + shell_quote(HERETIC_EXECUTABLE) +
-         " --config configs/demo.toml --set n_trials=6 --set n_startup_trials=3 --set output.export=none --set " +
-         shell_quote("output.dir=" + out.string());
+         " --config configs/demo.toml --set n_trials=6 --set n_startup_trials=3 --set " +
+         shell_quote("output.dir=" + out.string()) + " " + extra;
+}
+
+testing::ProcessResult export_trials(const fs::path& run, const std::string& trials, int ranks = 1) {
+  const std::string launcher = ranks == 1 ? "" : "mpirun -n " + std::to_string(ranks) + " --oversubscribe ";
+  return run_process("cd " + shell_quote(HERETIC_SOURCE_DIR) + " && OMPI_ALLOW_RUN_AS_ROOT=1 "
+                     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + launcher + shell_quote(HERETIC_EXECUTABLE) +
+                     " export --run " + shell_quote(run.string()) + " " + trials);
+}
+
+// Every file of folder `a` has the same bytes in `b`, and `b` has no other file.
+void expect_same_folder(const fs::path& a, const fs::path& b) {
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(a)) {
+    ++files;
+    const fs::path other = b / entry.path().filename();
+    ASSERT_TRUE(fs::exists(other)) << other;
+    EXPECT_TRUE(read_whole_file(entry.path()) == read_whole_file(other)) << other << " differs from " << entry.path();
+  }
+  EXPECT_EQ(files, static_cast<size_t>(std::distance(fs::directory_iterator(b), fs::directory_iterator())));
 }
 
 testing::ProcessResult report(const fs::path& run) {
@@ -123,9 +147,49 @@ TEST_F(ReportOfARun, AHeadlessBrowserOpensThePage) {
   std::printf("screenshot: %s\n", screenshot.c_str());
 }
 
+TEST_F(ReportOfARun, ExportWritesAnyFinishedTrialAsTheRunDid) {
+  const io::Results results = io::read_results(*finished_ / "results.h5");
+  const int64_t trial = results.pareto.front();
+  char name[32];
+  std::snprintf(name, sizeof name, "trial-%03lld", static_cast<long long>(trial));
+  const fs::path reference = finished_->string() + "-reference";
+  fs::remove_all(reference);
+  fs::rename(*finished_ / "models" / name, reference);
+  // Alone, then with two ranks sharing two trials out: the same bytes as the run's own export.
+  auto result = export_trials(*finished_, "--trial " + std::to_string(trial));
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  expect_same_folder(reference, *finished_ / "models" / name);
+  fs::remove_all(*finished_ / "models" / name);
+  int64_t other = 0;
+  for (const auto& t : results.trials) {
+    if (t.number != trial && t.status == "complete") other = t.number;
+  }
+  result = export_trials(*finished_, "--trial " + std::to_string(trial) + " --trial " + std::to_string(other), 2);
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  expect_same_folder(reference, *finished_ / "models" / name);
+  char other_name[32];
+  std::snprintf(other_name, sizeof other_name, "trial-%03lld", static_cast<long long>(other));
+  EXPECT_TRUE(fs::exists(*finished_ / "models" / other_name / "model.safetensors"));
+  // The journal is untouched: no trial ran.
+  EXPECT_EQ(io::read_results(*finished_ / "results.h5").trials.size(), 6u);
+  fs::remove_all(reference);
+}
+
+TEST_F(ReportOfARun, ExportRefusesTrialsTheRunDidNotFinish) {
+  for (const std::string trial : {"7", "0"}) {
+    const auto result = export_trials(*finished_, "--trial " + trial);
+    EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+    EXPECT_NE(result.err.find("--trial " + trial + ": "), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("has no successfully finished trial " + trial), std::string::npos) << result.err;
+  }
+  const auto missing = export_trials(*finished_, "");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--trial N is required"), std::string::npos) << missing.err;
+}
+
 TEST(Report, ARunStoppedBySigtermHasAReportOfWhatItFinished) {
   const fs::path out = fresh_dir("stopped");
-  const std::string command = "(" + demo_command(out) + " --set n_trials=40 & pid=$!; for i in $(seq 900); do " +
+  const std::string command = "(" + demo_command(out, "--set n_trials=40") + " & pid=$!; for i in $(seq 900); do " +
                               "n=$(grep -c '\"type\":\"result\"' " + shell_quote((out / "journal.jsonl").string()) +
                               " 2>/dev/null); [ \"${n:-0}\" -ge 3 ] && break; sleep 0.2; done; kill -TERM $pid; wait $pid)";
   const auto run = run_process(command);
@@ -138,6 +202,15 @@ TEST(Report, ARunStoppedBySigtermHasAReportOfWhatItFinished) {
   const auto result = report(out);
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_EQ(pareto_points(read_whole_file(out / "report.html")), results.trials.size());
+  // Its finished trials can be exported (a stopped run exports nothing itself), and the
+  // exported folder loads.
+  EXPECT_FALSE(fs::exists(out / "models"));
+  const auto exported = export_trials(out, "--trial 1");
+  ASSERT_EQ(exported.exit_code, 0) << exported.out << exported.err;
+  const auto inspect = run_process(shell_quote(HERETIC_EXECUTABLE) + " inspect --model " +
+                                   shell_quote((out / "models" / "trial-001").string()));
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.out << inspect.err;
+  EXPECT_EQ(io::read_results(out / "results.h5").trials.size(), results.trials.size());
   fs::remove_all(out);
 }
 
@@ -156,6 +229,8 @@ TEST(Report, FoldersThatAreNotRunsEndWithExitTwoNamingThem) {
   expect_refused(report(dir / "empty"), (dir / "empty").string() + ": no results.h5 here");
   expect_refused(report(dir / "corrupt"), (dir / "corrupt" / "results.h5").string());
   expect_refused(run_process(shell_quote(HERETIC_EXECUTABLE) + " report"), "--run DIR is required");
+  expect_refused(export_trials(dir / "empty", "--trial 1"), (dir / "empty").string() + ": no results.h5 here");
+  expect_refused(export_trials(dir / "corrupt", "--trial 1"), (dir / "corrupt" / "results.h5").string());
   EXPECT_FALSE(fs::exists(dir / "corrupt" / "report.html"));
   fs::remove_all(dir);
 }

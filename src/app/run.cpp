@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "app/engine.h"
+#include "app/phase_memory.h"
 #include "app/run_report.h"
 #include "app/trial_coordinator.h"
 #include "common/fnv_hash.h"
@@ -177,6 +178,8 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   const config::Config& config = engine.config();
   const bool leader = comm.rank() == 0;
   dist::install_stop_handlers();
+  PhaseMemory memory(comm.rank(), config.output.memory_warning);
+  memory.record("load");
   if (config.print_debug_information) {
     spdlog::info("rank {}: libtorch {}, {} intra-op thread(s), {} inter-op thread(s), device {}", comm.rank(),
                  TORCH_VERSION, torch::get_num_threads(), torch::get_num_interop_threads(),
@@ -201,6 +204,7 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   dist::TrialFarm farm(comm, {config.mpi.ranks_per_trial, config.mpi.stop_grace_seconds, {}});
   const Scores baseline = engine.baseline(farm.group());
   spdlog::info("baseline: {} ({})", describe_scores(engine.scorers(), baseline), format_duration(phase_seconds()));
+  memory.record("baselines");
 
   // Phase 3: directions (an export after the job takes the run's own).
   const Directions& dirs = settings.export_only.empty()
@@ -213,6 +217,8 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   } else {
     spdlog::info("refusal directions of the run, from its results.h5");
   }
+
+  memory.record("directions");
 
   // Phase 4: the study (rank 0) and the trial farm (every rank).
   std::unique_ptr<optimize::Study> study = dist::agree_on(comm, [&] {
@@ -258,6 +264,8 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
     }
   }
   comm.broadcast(&stop, sizeof stop, 0);
+  memory.record("trials");
+  const io::MemoryTable memory_table = memory.gather(comm);
 
   // Phase 5: the Pareto front and results.h5 (rank 0), then the exports.
   std::vector<int> exports;
@@ -265,9 +273,10 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
     if (!leader) return;
     log_pareto_front(*view);
     if (stop == 0) exports = trials_to_export(config, *study);
-    write_results_file(*view);
+    write_results_file(*view, memory_table);
   });
   export_trials(comm, engine, exports, view ? &*view : nullptr);
+  memory.record("exports");  // logged only: results.h5 is already written
   if (stop != 0) {
     if (leader) {
       spdlog::warn("stopped by {} after {} of {} trials; the journal and results.h5 are saved — rerun the same "

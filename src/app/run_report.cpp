@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "config/print.h"
 #include "eval/scorer_registry.h"
+#include "io/memory_usage.h"
 #include "io/results_file.h"
 #include "report/html_report.h"
 
@@ -116,8 +117,21 @@ void log_pareto_front(const RunView& run) {
   }
 }
 
-void write_results_file(const RunView& run) {
+void write_results_file(const RunView& run, const io::MemoryTable& memory) {
   io::Results results;
+  results.memory = memory;
+  if (memory.ranks() > 0) {
+    size_t top = 0;
+    int64_t peak = 0;
+    for (size_t i = 0; i < memory.peak_bytes.size(); ++i) {
+      if (memory.peak_bytes[i] > peak) {
+        peak = memory.peak_bytes[i];
+        top = i / memory.phases.size();
+      }
+    }
+    spdlog::info("memory: the largest peak resident memory is rank {}'s, {} (of {} its node allows)", top,
+                 io::format_bytes(peak), io::format_bytes(memory.node_bytes[top]));
+  }
   results.run = {HERETIC_VERSION,  config::to_toml(run.config), run.config.model, run.engine.inputs().model_commit,
                  run.world_size, run.study.seed()};
   const Directions& dirs = run.engine.directions();

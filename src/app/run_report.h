@@ -11,6 +11,7 @@
 
 #include "ablation/trial_params.h"
 #include "app/engine.h"
+#include "io/results_file.h"
 #include "optimize/study.h"
 
 namespace heretic::app {
@@ -48,8 +49,9 @@ struct RunView {
 void log_residual_geometry(const Directions& directions);
 // "[Trial  12] Keywords: 3/100, KL divergence: 0.0421 | global" lines of the Pareto front.
 void log_pareto_front(const RunView& run);
-// Writes <output.dir>/results.h5 (atomically). Throws InputError naming the file.
-void write_results_file(const RunView& run);
+// Writes <output.dir>/results.h5 (atomically) with every rank's `memory`, and report.html.
+// Throws InputError naming the file.
+void write_results_file(const RunView& run, const io::MemoryTable& memory);
 // The README.md of an exported trial.
 std::string model_card(const RunView& run, int trial_number);
 

@@ -90,7 +90,8 @@ void TrialCoordinator::abandon(const std::vector<int32_t>& running) {
   spdlog::warn("trial(s) {} still running {}s after {}: abandoned, they run again on resume", numbers, grace,
                dist::signal_name(stop_signal_));
   try {
-    write_results_file(run_);
+    // The other ranks are still inside abandoned trials: no collective, so no memory table.
+    write_results_file(run_, io::MemoryTable{});
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
   }

@@ -67,6 +67,7 @@ struct OutputConfig {
   std::string dir = "heretic-output";
   ExportSelection export_trials;
   bool per_prompt_residuals = false;  // /residuals/per_prompt_{good,bad} in results.h5
+  double memory_warning = 0.9;        // warn when a rank's peak passes this share of its node's memory
 };
 
 struct Config {

@@ -457,6 +457,7 @@ Config read_config(const toml::table& document, Diagnostics& diagnostics) {
   if (c.output.dir.empty()) diagnostics.error(output.dotted_in_source("dir"), output.node("dir"), "must not be empty");
   c.output.export_trials = read_export(output, diagnostics);
   c.output.per_prompt_residuals = output.boolean("per_prompt_residuals", d.output.per_prompt_residuals);
+  c.output.memory_warning = output.number("memory_warning", d.output.memory_warning, 0.01, 1.0);
 
   read_not_applicable(root);
   // Sections last: their keys are then known for cross-section suggestions at the top level.

@@ -169,6 +169,7 @@ std::string to_toml(const Config& c) {
     }
   }
   out << "per_prompt_residuals = " << (c.output.per_prompt_residuals ? "true" : "false") << "\n";
+  out << "memory_warning = " << toml_float(c.output.memory_warning) << "\n";
   return out.str();
 }
 

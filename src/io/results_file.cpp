@@ -10,6 +10,8 @@
 //               [n, scorers] datasets sums (float64), counts (int64), values (float64; sum/count),
 //               rows in /trials order: every scorer, optimised or not
 //   /pareto     int64 [k], trial numbers
+//   /memory     group (when measured); attribute phases, int64 datasets node_bytes [ranks] and
+//               peak_resident_bytes [ranks, phases]
 // Strings are variable-length UTF-8, which h5py returns as str and h5dump prints as text.
 #include "io/results_file.h"
 
@@ -336,6 +338,30 @@ void write_pareto(hid_t file, const std::vector<int64_t>& pareto) {
   }
 }
 
+void write_int64_dataset(hid_t group, const char* name, const std::vector<hsize_t>& dims,
+                         const std::vector<int64_t>& values) {
+  Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, "H5Screate_simple");
+  Id dataset(H5Dcreate2(group, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+             std::string("cannot create dataset ") + name);
+  if (!values.empty()) {
+    check(H5Dwrite(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+          std::string("cannot write dataset ") + name);
+  }
+}
+
+void write_memory(hid_t file, const MemoryTable& memory) {
+  if (memory.phases.empty()) return;
+  if (memory.peak_bytes.size() != memory.ranks() * memory.phases.size()) {
+    throw std::invalid_argument("write_results: the memory table has " + std::to_string(memory.peak_bytes.size()) +
+                                " values for " + std::to_string(memory.ranks()) + " ranks x " +
+                                std::to_string(memory.phases.size()) + " phases");
+  }
+  Id group(H5Gcreate2(file, "memory", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "cannot create /memory");
+  write_string_list_attribute(group.get(), "phases", memory.phases);
+  write_int64_dataset(group.get(), "node_bytes", {memory.ranks()}, memory.node_bytes);
+  write_int64_dataset(group.get(), "peak_resident_bytes", {memory.ranks(), memory.phases.size()}, memory.peak_bytes);
+}
+
 void write_hdf5(const std::filesystem::path& path, const Results& results, const std::vector<std::string>& objectives) {
   Id fapl = file_access();
   Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose, "cannot create " + path.string());
@@ -360,6 +386,7 @@ void write_hdf5(const std::filesystem::path& path, const Results& results, const
   write_trials(file.get(), results.trials, objectives, results.objective_directions);
   write_scores(file.get(), results);
   write_pareto(file.get(), results.pareto);
+  write_memory(file.get(), results.memory);
   file.close("cannot close (flush) " + path.string());
 }
 
@@ -518,6 +545,33 @@ void read_scores(hid_t file, Results& results) {
   read_score_matrix(group.get(), "values", H5T_NATIVE_DOUBLE, results.trials, n, &TrialRecord::score_values);
 }
 
+std::vector<int64_t> read_int64_dataset(hid_t group, const char* name, size_t expected) {
+  const std::string what = std::string("/memory/") + name;
+  Id dataset(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose, "cannot open " + what);
+  Id space(H5Dget_space(dataset.get()), H5Sclose, "H5Dget_space");
+  std::vector<int64_t> values(static_cast<size_t>(element_count(space.get(), what.c_str())));
+  if (values.size() != expected) {
+    throw Failure(what + " holds " + std::to_string(values.size()) + " values, not " + std::to_string(expected));
+  }
+  if (!values.empty()) {
+    check(H5Dread(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "cannot read " + what);
+  }
+  return values;
+}
+
+MemoryTable read_memory(hid_t file) {
+  MemoryTable memory;
+  if (!has_link(file, "memory")) return memory;  // not measured (files of older versions)
+  Id group(H5Gopen2(file, "memory", H5P_DEFAULT), H5Gclose, "cannot open /memory");
+  memory.phases = read_string_list_attribute(group.get(), "phases");
+  Id nodes(H5Dopen2(group.get(), "node_bytes", H5P_DEFAULT), H5Dclose, "cannot open /memory/node_bytes");
+  Id space(H5Dget_space(nodes.get()), H5Sclose, "H5Dget_space");
+  const auto ranks = static_cast<size_t>(element_count(space.get(), "/memory/node_bytes"));
+  memory.node_bytes = read_int64_dataset(group.get(), "node_bytes", ranks);
+  memory.peak_bytes = read_int64_dataset(group.get(), "peak_resident_bytes", ranks * memory.phases.size());
+  return memory;
+}
+
 std::vector<int64_t> read_pareto(hid_t file) {
   Id dataset(H5Dopen2(file, "pareto", H5P_DEFAULT), H5Dclose, "cannot open /pareto");
   Id space(H5Dget_space(dataset.get()), H5Sclose, "H5Dget_space");
@@ -559,6 +613,7 @@ Results read_hdf5(const std::filesystem::path& path) {
   }
   read_scores(file.get(), results);
   results.pareto = read_pareto(file.get());
+  results.memory = read_memory(file.get());
   return results;
 }
 

@@ -44,6 +44,14 @@ struct RunAttributes {
   int64_t seed = 0;
 };
 
+// Peak resident memory of every rank after each phase of the run (the memory report).
+struct MemoryTable {
+  std::vector<std::string> phases;  // e.g. "load", "baselines", "directions", "trials"
+  std::vector<int64_t> node_bytes;  // per rank: the memory its node (or cgroup) allows
+  std::vector<int64_t> peak_bytes;  // [ranks x phases], row-major: the peak up to the end of the phase
+  size_t ranks() const { return node_bytes.size(); }
+};
+
 struct Results {
   RunAttributes run;
   Matrix good_mean, bad_mean, directions;  // [(L+1) x d]; empty matrices are left out
@@ -53,6 +61,7 @@ struct Results {
   // written before the attribute existed; readers then assume "minimize").
   std::vector<std::string> objective_directions;
   std::vector<int64_t> pareto;  // trial numbers
+  MemoryTable memory;           // empty when not measured
   Matrix per_prompt_residuals_good, per_prompt_residuals_bad;  // optional [(n x (L+1)) x d]
 };
 

@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "io/memory_usage.h"
 #include "report/svg_plot.h"
 
 namespace heretic::report {
@@ -276,6 +277,22 @@ std::string provenance(const io::Results& results) {
          row("Pareto front", std::to_string(results.pareto.size()) + " trials") + "</table>\n";
 }
 
+std::string memory_table(const io::MemoryTable& memory) {
+  if (memory.ranks() == 0) return "<p class=\"muted\">Not measured.</p>\n";
+  std::string html = "<table id=\"memory\"><tr><th>rank</th><th>node allows</th>";
+  for (const auto& phase : memory.phases) html += "<th>after " + escape(phase) + "</th>";
+  html += "</tr>\n";
+  for (size_t r = 0; r < memory.ranks(); ++r) {
+    html += "<tr><td class=\"num\">" + std::to_string(r) + "</td><td class=\"num\">" +
+            escape(io::format_bytes(memory.node_bytes[r])) + "</td>";
+    for (size_t p = 0; p < memory.phases.size(); ++p) {
+      html += "<td class=\"num\">" + escape(io::format_bytes(memory.peak_bytes[r * memory.phases.size() + p])) + "</td>";
+    }
+    html += "</tr>\n";
+  }
+  return html + "</table>\n";
+}
+
 }  // namespace
 
 std::string html_report(const io::Results& results) {
@@ -292,6 +309,8 @@ std::string html_report(const io::Results& results) {
           "layers.</p>\n" +
           direction_charts(results);
   html += "<h2>Pareto trials</h2>\n" + pareto_table(results);
+  html += "<h2>Memory</h2>\n<p class=\"muted\">Peak resident memory of each rank up to the end of each "
+          "phase.</p>\n" + memory_table(results.memory);
   html += "<h2>Configuration</h2>\n<pre id=\"configuration\">" + escape(results.run.config_toml) + "</pre>\n";
   return html + "</body>\n</html>\n";
 }

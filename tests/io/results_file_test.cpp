@@ -91,6 +91,7 @@ Results full_results() {
   failed.kl = std::numeric_limits<double>::quiet_NaN();
   r.trials.push_back(failed);
   r.objective_directions = {"minimize", "maximize"};
+  r.memory = {{"load", "trials"}, {1000, 2000}, {1, 2, 3, 4}};
   r.pareto = {0, 1};
   return r;
 }
@@ -134,6 +135,9 @@ void expect_same_results(const Results& actual, const Results& expected) {
   ASSERT_EQ(actual.trials.size(), expected.trials.size());
   for (std::size_t i = 0; i < expected.trials.size(); ++i) expect_same_trial(actual.trials[i], expected.trials[i]);
   EXPECT_EQ(actual.objective_directions, expected.objective_directions);
+  EXPECT_EQ(actual.memory.phases, expected.memory.phases);
+  EXPECT_EQ(actual.memory.node_bytes, expected.memory.node_bytes);
+  EXPECT_EQ(actual.memory.peak_bytes, expected.memory.peak_bytes);
   EXPECT_EQ(actual.pareto, expected.pareto);
 }
 

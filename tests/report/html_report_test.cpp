@@ -58,6 +58,7 @@ io::Results sample() {
   failed.status = "failed";
   r.trials.push_back(failed);
   r.pareto = {1, 3, 5};
+  r.memory = {{"load", "trials"}, {24LL << 30, 24LL << 30}, {300LL << 20, 400LL << 20, 310LL << 20, 3LL << 29}};
   // Three layers of a 4-wide residual: layer 1 and 2 point the same way, the embeddings elsewhere.
   r.good_mean = {3, 4, {0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0}};
   r.bad_mean = {3, 4, {0, 1, 0, 0, 3, 0, 0, 0, 5, 0, 0, 0}};
@@ -103,7 +104,8 @@ TEST(HtmlReport, ParetoTrialsConfigurationAndProvenanceAreShownEscaped) {
   const std::string html = html_report(sample());
   const size_t table = html.find("<table id=\"pareto-trials\"");
   ASSERT_NE(table, std::string::npos);
-  EXPECT_EQ(count(html.substr(table), "<tr><td class=\"num\">"), 3u);
+  const std::string trials = html.substr(table, html.find("</table>", table) - table);
+  EXPECT_EQ(count(trials, "<tr><td class=\"num\">"), 3u);
   EXPECT_NE(html.find("direction_index = 3.5"), std::string::npos);
   EXPECT_NE(html.find("5/100"), std::string::npos);  // trial 3's refusals
   // The configuration is shown as text: a template or prompt in it cannot inject markup.
@@ -111,6 +113,16 @@ TEST(HtmlReport, ParetoTrialsConfigurationAndProvenanceAreShownEscaped) {
   EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_NE(html.find("abc123"), std::string::npos);
   EXPECT_NE(html.find("6 finished (5 complete)"), std::string::npos);
+}
+
+TEST(HtmlReport, MemoryShowsEveryRankAfterEachPhase) {
+  const std::string html = html_report(sample());
+  const size_t table = html.find("<table id=\"memory\"");
+  ASSERT_NE(table, std::string::npos);
+  const std::string memory = html.substr(table, html.find("</table>", table) - table);
+  EXPECT_NE(memory.find("<th>after trials</th>"), std::string::npos);
+  EXPECT_EQ(count(memory, "<tr><td class=\"num\">"), 2u);
+  EXPECT_NE(memory.find("1.50 GiB"), std::string::npos);  // rank 1 after its trials
 }
 
 TEST(HtmlReport, ARunWithoutFinishedTrialsStillGivesAPage) {

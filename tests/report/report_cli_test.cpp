@@ -94,6 +94,29 @@ TEST_F(ReportOfARun, TheRunWritesAPageWithOnePointPerTrial) {
   const std::string html = read_whole_file(*finished_ / "report.html");
   EXPECT_EQ(pareto_points(html), results.trials.size());
   EXPECT_EQ(count(html, "<circle class=\"trial front\""), results.pareto.size());
+  // The memory report: one rank, its peak after each phase, never shrinking, and what its node allows.
+  ASSERT_EQ(results.memory.ranks(), 1u);
+  EXPECT_EQ(results.memory.phases, (std::vector<std::string>{"load", "baselines", "directions", "trials"}));
+  ASSERT_EQ(results.memory.peak_bytes.size(), 4u);
+  EXPECT_GT(results.memory.peak_bytes[0], 10 << 20);
+  for (size_t p = 1; p < 4; ++p) EXPECT_GE(results.memory.peak_bytes[p], results.memory.peak_bytes[p - 1]);
+  EXPECT_GT(results.memory.node_bytes[0], results.memory.peak_bytes[3]);
+  EXPECT_NE(html.find("<table id=\"memory\""), std::string::npos);
+}
+
+TEST(Report, ARankAboveTheMemoryShareIsWarnedAbout) {
+  // A share so small that a libtorch process passes it on any machine with less than ~1 TB.
+  const fs::path out = fresh_dir("memory");
+  const auto run = run_process(demo_command(out, "--set n_trials=2 --set n_startup_trials=1 --set output.export=none "
+                                                 "--set output.memory_warning=0.01"));
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const io::Results results = io::read_results(out / "results.h5");
+  ASSERT_EQ(results.memory.ranks(), 1u);
+  const bool above = static_cast<double>(results.memory.peak_bytes.back()) > 0.01 * static_cast<double>(results.memory.node_bytes[0]);
+  const std::string log = read_whole_file(out / "logs" / "rank-00000.log");
+  EXPECT_EQ(log.find("is above output.memory_warning = 0.01") != std::string::npos, above) << log;
+  EXPECT_NE(log.find("memory after directions: peak resident"), std::string::npos) << log;
+  fs::remove_all(out);
 }
 
 TEST_F(ReportOfARun, ReportPrintsTheFrontAndRedrawsThePage) {

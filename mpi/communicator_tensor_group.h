@@ -26,10 +26,15 @@ class CommunicatorTensorGroup : public model::TensorParallelGroup {
     torch::Tensor sums = tensor.to(torch::kCPU, torch::kFloat64, /*non_blocking=*/false, /*copy=*/true).contiguous();
     comm_->allreduce_sum(sums.data_ptr<double>(), static_cast<size_t>(sums.numel()));
     tensor = sums.to(tensor.device(), tensor.scalar_type());
+    summed_bytes_ += sums.numel() * static_cast<int64_t>(sizeof(double));
   }
+
+  // Bytes this rank has contributed to all-reduces so far (float64 payload).
+  int64_t summed_bytes() const { return summed_bytes_; }
 
  private:
   std::unique_ptr<Communicator> comm_;
+  int64_t summed_bytes_ = 0;
 };
 
 }  // namespace heretic::dist

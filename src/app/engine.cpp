@@ -79,7 +79,9 @@ std::unique_ptr<Engine> Engine::load(const config::Config& config, const torch::
     if (const std::string problem = model::tensor_parallel_problem(shape, config.mpi.tensor_parallel); !problem.empty())
       throw InputError("key 'mpi.tensor_parallel': " + problem + " in " + (location.folder / "config.json").string());
     if (!tensor_group || tensor_group->size() != config.mpi.tensor_parallel)
-      throw std::logic_error("Engine::load: mpi.tensor_parallel needs a tensor-parallel group of that size");
+      throw InputError("key 'mpi.tensor_parallel': " + std::to_string(config.mpi.tensor_parallel) +
+                       " splits the model over that many ranks of an MPI job; this command runs in one process "
+                       "(use --set mpi.tensor_parallel=1)");
   }
   engine->model_folder_ = location.folder;
   inputs.model_folder = location.folder.string();

@@ -214,8 +214,16 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
                  fmt::join(objectives, " and "), config.n_trials, config.n_startup_trials, study->seed(),
                  farm.group_count(), farm.group().size());
   }
+  // Under tensor parallelism: what this rank's trials sent through the group's sums.
+  const auto* tensor_group = dynamic_cast<const dist::CommunicatorTensorGroup*>(engine.model().tensor_group());
+  int64_t trial_sum_bytes = 0, trials_here = 0;
   int stop = farm.run(coordinator ? &*coordinator : nullptr, [&](const dist::TrialAssignment& trial) {
+    const int64_t before = tensor_group != nullptr ? tensor_group->summed_bytes() : 0;
     const Scores scores = engine.evaluate(trial_shards, ablation::decode_trial_params(trial.params));
+    if (tensor_group != nullptr) {
+      trial_sum_bytes += tensor_group->summed_bytes() - before;
+      ++trials_here;
+    }
     dist::TrialOutcome outcome;
     for (const auto& part : scores.partial) outcome.scores.push_back({part.sum, part.count});
     outcome.seconds = scores.seconds;
@@ -233,6 +241,11 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
       spdlog::info("{} received after the last trial finished: completing the run", dist::signal_name(stop));
       stop = 0;
     }
+  }
+  if (trials_here > 0) {
+    spdlog::info("tensor-parallel sums: {:.1f} MiB sent per trial by this rank (float64, {} trial(s))",
+                 static_cast<double>(trial_sum_bytes) / static_cast<double>(trials_here) / (1024.0 * 1024.0),
+                 trials_here);
   }
   comm.broadcast(&stop, sizeof stop, 0);
 

@@ -41,6 +41,15 @@ torch::Tensor row_norms(const torch::Tensor& W) {
   return torch::cat(parts);
 }
 
+// Row norms of the whole W when `group` holds it split by columns (tensor parallelism): the
+// squared norms of each rank's columns are summed over the group.
+torch::Tensor row_norms(const torch::Tensor& W, model::TensorParallelGroup* group) {
+  if (group == nullptr) return row_norms(W);
+  torch::Tensor squares = row_norms(W).square();
+  group->all_reduce_sum(squares);
+  return squares.sqrt();
+}
+
 // p = Wᵀu [in] and W p [out] in float32 (u float32 on W's device).
 std::pair<torch::Tensor, torch::Tensor> float32_matvecs(const torch::Tensor& W, const torch::Tensor& u) {
   if (W.scalar_type() == torch::kFloat32) {
@@ -72,8 +81,10 @@ struct Factors {
   torch::Tensor a, b, s;  // float32 on W's device; s undefined for none and pre
 };
 
+// With a `group`, W is this rank's columns of the whole matrix (tensor parallelism): Ŵᵀv is
+// split the same way, and W Ŵᵀv and ||Ŵᵀv||² are sums over the group (one all-reduce).
 Factors transform_factors(const torch::Tensor& W, const torch::Tensor& n, const torch::Tensor& v, double w,
-                          RowNormalization mode) {
+                          RowNormalization mode, model::TensorParallelGroup* group = nullptr) {
   Factors f;
   if (mode == RowNormalization::kNone) {
     f.a = w * v;
@@ -85,9 +96,16 @@ Factors transform_factors(const torch::Tensor& W, const torch::Tensor& n, const 
   f.a = w * (n * v);
   f.b = v * inv_n;
   if (mode == RowNormalization::kFull) {
-    const auto [p, Wp] = float32_matvecs(W, f.b);  // Ŵᵀv, W Ŵᵀv
-    const torch::Tensor WWv = Wp * inv_n;          // Ŵ Ŵᵀ v
-    const torch::Tensor m2 = 1.0 - 2.0 * w * v * WWv + (w * w) * v * v * p.dot(p);
+    auto [p, Wp] = float32_matvecs(W, f.b);  // Ŵᵀv, W Ŵᵀv
+    torch::Tensor pp = p.dot(p);             // ||Ŵᵀv||²
+    if (group != nullptr) {
+      torch::Tensor sums = torch::cat({Wp, pp.reshape({1})});
+      group->all_reduce_sum(sums);
+      Wp = sums.narrow(0, 0, Wp.size(0));
+      pp = sums[Wp.size(0)];
+    }
+    const torch::Tensor WWv = Wp * inv_n;  // Ŵ Ŵᵀ v
+    const torch::Tensor m2 = 1.0 - 2.0 * w * v * WWv + (w * w) * v * v * pp;
     const torch::Tensor m = m2.clamp_min(0.0).sqrt().clamp_min(kNormEps);
     f.s = torch::where(nonzero, m.reciprocal(), torch::zeros_like(m));
   }
@@ -144,7 +162,8 @@ Ablator::Ablator(model::CausalLM& model, config::RowNormalization mode) : model_
       // "none" never needs them; an undefined tensor keeps the slot's place.
       row_norms_[static_cast<size_t>(layer)].push_back(
           mode_ == RowNormalization::kNone ? torch::Tensor()
-                                           : row_norms(target_weight(model_.weights(), layer, component)));
+                                           : row_norms(target_weight(model_.weights(), layer, component),
+                                                       model_.tensor_group()));
     }
   }
 }
@@ -169,7 +188,7 @@ void Ablator::apply(const std::vector<ModuleAblation>& plan) {
                                   std::to_string(W.size(0)) + " components");
     const torch::Tensor v = entry.direction.reshape({-1}).to(W.device(), torch::kFloat32);
     const torch::Tensor& n = row_norms_[static_cast<size_t>(entry.layer)][static_cast<size_t>(c)];
-    transforms.push_back(make_transform(transform_factors(W, n, v, entry.weight, mode_)));
+    transforms.push_back(make_transform(transform_factors(W, n, v, entry.weight, mode_, model_.tensor_group())));
   }
   clear();
   for (size_t i = 0; i < plan.size(); ++i)

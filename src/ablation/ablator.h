@@ -30,7 +30,10 @@ std::vector<ModuleAblation> plan_ablation(const TrialParams& params,
 // Applies plans to a loaded model through its ablation slots (DESIGN.md §3 transforms none,
 // pre, full). Row norms of every target weight are computed once here; a plan costs
 // O(layers x components) small tensor operations plus, for "full", two matrix-vector products
-// per ablated module. The model's weights are never modified.
+// per ablated module. The model's weights are never modified. On a tensor-parallel model
+// (o_proj and down_proj split by columns) the row norms and the "full" products are reduced
+// over its group, so every rank builds the transform of the whole matrix; every rank of the
+// group constructs the Ablator and applies the same plans together.
 class Ablator {
  public:
   Ablator(model::CausalLM& model, config::RowNormalization mode);

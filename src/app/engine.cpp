@@ -68,18 +68,29 @@ torch::Tensor gather_rows(dist::Communicator& comm, const torch::Tensor& mine, s
 
 }  // namespace
 
-std::unique_ptr<Engine> Engine::load(const config::Config& config, const torch::Device& device) {
+std::unique_ptr<Engine> Engine::load(const config::Config& config, const torch::Device& device,
+                                     std::shared_ptr<model::TensorParallelGroup> tensor_group) {
   std::unique_ptr<Engine> engine(new Engine());
   engine->config_ = config;
   LoadedInputs& inputs = engine->inputs_;
   const hf::ModelLocation location = hf::locate_model(config.model, config.model_commit);
+  if (config.mpi.tensor_parallel > 1) {
+    const model::ModelInfo shape = model::read_model_info(location.folder, "auto");
+    if (const std::string problem = model::tensor_parallel_problem(shape, config.mpi.tensor_parallel); !problem.empty())
+      throw InputError("key 'mpi.tensor_parallel': " + problem + " in " + (location.folder / "config.json").string());
+    if (!tensor_group || tensor_group->size() != config.mpi.tensor_parallel)
+      throw InputError("key 'mpi.tensor_parallel': " + std::to_string(config.mpi.tensor_parallel) +
+                       " splits the model over that many ranks of an MPI job; this command runs in one process "
+                       "(use --set mpi.tensor_parallel=1)");
+  }
   engine->model_folder_ = location.folder;
   inputs.model_folder = location.folder.string();
   inputs.model_commit = location.commit;
   engine->tokenizer_.emplace(hf::Tokenizer::from_folder(location.folder));
   engine->chat_.emplace(hf::ChatTemplate::from_folder(location.folder));
   const auto smoke = smoke_prompt(*engine->chat_, *engine->tokenizer_, config.system_prompt);
-  engine->model_ = model::CausalLM::load_first_working(location.folder, config.dtypes, device, smoke);
+  engine->model_ =
+      model::CausalLM::load_first_working(location.folder, config.dtypes, device, smoke, std::move(tensor_group));
   const model::ModelInfo& info = engine->model_->info();
   inputs.model_type = info.model_type;
   inputs.layers = info.num_layers;

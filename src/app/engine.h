@@ -67,8 +67,11 @@ std::string describe_scores(const std::vector<ScorerInstance>& scorers, const Sc
 class Engine {
  public:
   // Phase 1: locates and loads everything `config` names (the model through the dtype chain
-  // with the smoke test). Throws InputError naming the file and key.
-  static std::unique_ptr<Engine> load(const config::Config& config, const torch::Device& device);
+  // with the smoke test). With mpi.tensor_parallel > 1, `tensor_group` is this rank's group of
+  // that many ranks, which load their slices of one model copy together; the model's shape is
+  // checked against the key before any weight is read. Throws InputError naming the file and key.
+  static std::unique_ptr<Engine> load(const config::Config& config, const torch::Device& device,
+                                      std::shared_ptr<model::TensorParallelGroup> tensor_group = nullptr);
 
   const config::Config& config() const { return config_; }
   const LoadedInputs& inputs() const { return inputs_; }

@@ -156,11 +156,21 @@ int run_phases(dist::Communicator& comm, const JobRequest& line, const dist::Lau
               "(residual sums, about (L+1) x hidden doubles once per run, and per-trial scores) goes through MPI on "
               "host buffers. Use \"auto\" or \"mpi\"");
   }
-  if (comm.size() % config.mpi.ranks_per_trial != 0) {
+  const int tensor_parallel = config.mpi.tensor_parallel;
+  if (comm.size() % tensor_parallel != 0) {
+    dist::agree(comm, line.config_path + ": key 'mpi.tensor_parallel': " + std::to_string(tensor_parallel) +
+                          " does not divide the number of ranks (" + std::to_string(comm.size()) +
+                          "); a model copy needs that many ranks");
+  }
+  if (comm.size() % (config.mpi.ranks_per_trial * tensor_parallel) != 0) {
     dist::agree(comm,
                 line.config_path + ": key 'mpi.ranks_per_trial': " + std::to_string(config.mpi.ranks_per_trial) +
-              " does not divide the number of ranks (" + std::to_string(comm.size()) +
-              "); use a divisor of the world size");
+                    (tensor_parallel > 1 ? " model copies x mpi.tensor_parallel " + std::to_string(tensor_parallel) +
+                                               " = " + std::to_string(config.mpi.ranks_per_trial * tensor_parallel) +
+                                               " ranks per worker group"
+                                         : std::string()) +
+                    " does not divide the number of ranks (" + std::to_string(comm.size()) +
+                    "); use a divisor of the world size");
   }
 
   // output.dir must be one folder for all ranks (logs, journal, results.h5, exports).
@@ -188,8 +198,11 @@ int run_phases(dist::Communicator& comm, const JobRequest& line, const dist::Lau
 
   // Phase 1: every rank loads the model, tokenizer, chat template and prompts; a problem on
   // any rank ends the job on all of them.
-  const std::unique_ptr<Run> run =
-      dist::agree_on(comm, [&] { return Run::load(config, cpu_threads(comm, environment), device); });
+  // Tensor parallelism: consecutive ranks hold one model copy together (model/tensor_parallel.h).
+  std::unique_ptr<dist::Communicator> tensor_comm;
+  if (tensor_parallel > 1) tensor_comm = comm.split(rank / tensor_parallel, rank);
+  const std::unique_ptr<Run> run = dist::agree_on(
+      comm, [&] { return Run::load(config, cpu_threads(comm, environment), device, std::move(tensor_comm)); });
   const LoadedInputs& inputs = run->inputs();
   spdlog::info("model {} ({}, {} layers, hidden {}, {}{}); smoke test answered \"{}\"", inputs.model_folder,
                inputs.model_type, inputs.layers, inputs.hidden_size, inputs.dtype,

@@ -21,6 +21,7 @@
 #include "io/results_file.h"
 #include "mpi/agreement.h"
 #include "mpi/collectives.h"
+#include "mpi/communicator_tensor_group.h"
 #include "mpi/stop_signals.h"
 #include "mpi/trial_farm.h"
 
@@ -158,12 +159,26 @@ void export_trials(dist::Communicator& comm, Engine& engine, const std::vector<i
 Run::Run() = default;
 Run::~Run() = default;
 
-std::unique_ptr<Run> Run::load(const config::Config& config, int cpu_threads, const std::string& device) {
+std::unique_ptr<Run> Run::load(const config::Config& config, int cpu_threads, const std::string& device,
+                               std::unique_ptr<dist::Communicator> tensor_comm) {
   if (cpu_threads > 0) torch::set_num_threads(cpu_threads);
   std::unique_ptr<Run> run(new Run());
-  run->engine_ = Engine::load(config, torch::Device(device));
+  std::shared_ptr<model::TensorParallelGroup> group;
+  if (config.mpi.tensor_parallel > 1) group = std::make_shared<dist::CommunicatorTensorGroup>(std::move(tensor_comm));
+  run->engine_ = Engine::load(config, torch::Device(device), std::move(group));
   return run;
 }
+
+namespace {
+
+// Under tensor parallelism the t ranks of a model copy compute the same results together, so
+// prompts are sharded over model copies: over the ranks of `comm` with the same part index
+// (rank mod t; copies are consecutive ranks).
+std::unique_ptr<dist::Communicator> split_by_copy(dist::Communicator& comm, int tensor_parallel) {
+  return comm.split(comm.rank() % tensor_parallel, comm.rank());
+}
+
+}  // namespace
 
 std::string Run::choose_device(int local_rank) {
   if (!torch::cuda::is_available()) return "cpu";
@@ -197,18 +212,28 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   // ranks_per_trial consecutive ranks (the main job checked that it divides the world) each
   // compute the baselines of their own shards, which a trial's scores need; the baseline
   // scores are the same in every group.
-  const std::string prefix = engine.response_prefix(comm);
+  // Prompts are sharded over model copies (split_by_copy); with tensor_parallel = 1 these are
+  // simply `comm` and the farm's group.
+  const int tensor_parallel = config.mpi.tensor_parallel;
+  std::unique_ptr<dist::Communicator> world_copies;
+  if (tensor_parallel > 1) world_copies = split_by_copy(comm, tensor_parallel);
+  dist::Communicator& shards = world_copies ? *world_copies : comm;
+  const std::string prefix = engine.response_prefix(shards);
   spdlog::info("response prefix ({}): {}", config.response_prefix ? "configured" : "detected",
                prefix.empty() && !config.response_prefix ? "none" : nlohmann::json(prefix).dump());
   engine.prepare(prefix);
-  dist::TrialFarm farm(comm, {config.mpi.ranks_per_trial, config.mpi.stop_grace_seconds, {}});
-  const Scores baseline = engine.baseline(farm.group());
+  const int group_size = config.mpi.ranks_per_trial * tensor_parallel;
+  dist::TrialFarm farm(comm, {group_size, config.mpi.stop_grace_seconds, {}});
+  std::unique_ptr<dist::Communicator> group_copies;
+  if (tensor_parallel > 1) group_copies = split_by_copy(farm.group(), tensor_parallel);
+  dist::Communicator& trial_shards = group_copies ? *group_copies : farm.group();
+  const Scores baseline = engine.baseline(trial_shards);
   spdlog::info("baseline: {} ({})", describe_scores(engine.scorers(), baseline), format_duration(phase_seconds()));
   memory.record("baselines");
 
   // Phase 3: directions (an export after the job takes the run's own).
   const Directions& dirs = settings.export_only.empty()
-                               ? engine.compute_directions(comm)
+                               ? engine.compute_directions(shards)
                                : engine.use_directions(dist::agree_on(comm, [&] { return directions_of_run(config); }));
   if (settings.export_only.empty()) {
     spdlog::info("refusal directions from {} good and {} bad prompts, {} rows of {} ({})", dirs.good_count,
@@ -217,7 +242,6 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   } else {
     spdlog::info("refusal directions of the run, from its results.h5");
   }
-
   memory.record("directions");
 
   // Phase 4: the study (rank 0) and the trial farm (every rank).
@@ -228,7 +252,7 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   std::optional<TrialCoordinator> coordinator;
   if (leader) {
     view.emplace(RunView{config, engine, *study, baseline, comm.size()});
-    coordinator.emplace(*view, *study, config.mpi.ranks_per_trial);
+    coordinator.emplace(*view, *study, group_size);
     if (study->resumed() > 0 || study->pending() > 0) {
       spdlog::info("resuming from {}: {} finished trial(s){}", study->journal_path().string(), study->resumed(),
                    study->pending() == 0 ? "" : ", " + std::to_string(study->pending()) + " interrupted one(s) run again");
@@ -243,8 +267,16 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
     export_trials(comm, engine, finished_trials(comm, study.get(), settings.export_only), view ? &*view : nullptr);
     return static_cast<int>(ExitCode::kOk);
   }
+  // Under tensor parallelism: what this rank's trials sent through the group's sums.
+  const auto* tensor_group = dynamic_cast<const dist::CommunicatorTensorGroup*>(engine.model().tensor_group());
+  int64_t trial_sum_bytes = 0, trials_here = 0;
   int stop = farm.run(coordinator ? &*coordinator : nullptr, [&](const dist::TrialAssignment& trial) {
-    const Scores scores = engine.evaluate(farm.group(), ablation::decode_trial_params(trial.params));
+    const int64_t before = tensor_group != nullptr ? tensor_group->summed_bytes() : 0;
+    const Scores scores = engine.evaluate(trial_shards, ablation::decode_trial_params(trial.params));
+    if (tensor_group != nullptr) {
+      trial_sum_bytes += tensor_group->summed_bytes() - before;
+      ++trials_here;
+    }
     dist::TrialOutcome outcome;
     for (const auto& part : scores.partial) outcome.scores.push_back({part.sum, part.count});
     outcome.seconds = scores.seconds;
@@ -262,6 +294,11 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
       spdlog::info("{} received after the last trial finished: completing the run", dist::signal_name(stop));
       stop = 0;
     }
+  }
+  if (trials_here > 0) {
+    spdlog::info("tensor-parallel sums: {:.1f} MiB sent per trial by this rank (float64, {} trial(s))",
+                 static_cast<double>(trial_sum_bytes) / static_cast<double>(trials_here) / (1024.0 * 1024.0),
+                 trials_here);
   }
   comm.broadcast(&stop, sizeof stop, 0);
   memory.record("trials");

@@ -30,7 +30,10 @@ class Run {
   // Phase 1 on this rank; throws InputError naming the file and key. `cpu_threads` > 0 sets
   // torch's intra-op threads (ranks sharing a node split its cores); 0 leaves torch's choice.
   // `device` is "cpu" or "cuda:N" (see choose_device).
-  static std::unique_ptr<Run> load(const config::Config& config, int cpu_threads, const std::string& device);
+  // With mpi.tensor_parallel = t > 1, `tensor_comm` holds the t consecutive ranks that load
+  // one model copy together (model/tensor_parallel.h); else it is unused (may be null).
+  static std::unique_ptr<Run> load(const config::Config& config, int cpu_threads, const std::string& device,
+                                   std::unique_ptr<dist::Communicator> tensor_comm = nullptr);
   // The device of the rank with node-local rank `local_rank`: the visible GPU local_rank % count
   // when this libtorch has CUDA and sees GPUs (one rank per GPU: with --gpus-per-task each task
   // sees its own as cuda:0; with a node-level allocation rank r takes GPU r), else "cpu".

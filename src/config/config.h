@@ -50,7 +50,11 @@ struct SearchSpaceConfig {
 };
 
 struct MpiConfig {
-  int ranks_per_trial = 1;  // ranks that evaluate one trial together
+  // Model copies that evaluate one trial together, sharding its prompts; a worker group is
+  // ranks_per_trial x tensor_parallel x pipeline_stages ranks.
+  int ranks_per_trial = 1;
+  int tensor_parallel = 1;  // ranks that hold one model copy split by heads and MLP columns
+  int pipeline_stages = 1;  // layer ranges of one model copy (only 1 is implemented)
   CommBackend backend = CommBackend::kAuto;
   // After a stop signal, how long trials in flight may take to finish before they are abandoned
   // (they run again on resume).

@@ -151,6 +151,8 @@ std::string to_toml(const Config& c) {
 
   out << "\n[mpi]\n";
   out << "ranks_per_trial = " << c.mpi.ranks_per_trial << "\n";
+  out << "tensor_parallel = " << c.mpi.tensor_parallel << "\n";
+  out << "pipeline_stages = " << c.mpi.pipeline_stages << "\n";
   out << "backend = " << toml_string(to_string(c.mpi.backend)) << "\n";
   out << "stop_grace_seconds = " << toml_float(c.mpi.stop_grace_seconds) << "\n";
 

@@ -9,31 +9,41 @@
 namespace heretic::model {
 namespace fs = std::filesystem;
 
-CausalLM::CausalLM(Transformer transformer, torch::Device device, std::unique_ptr<hf::SafetensorsCheckpoint> checkpoint)
-    : checkpoint_(std::move(checkpoint)),
+CausalLM::CausalLM(Transformer transformer, torch::Device device, std::unique_ptr<hf::SafetensorsCheckpoint> checkpoint,
+                   std::shared_ptr<TensorParallelGroup> group)
+    : group_(std::move(group)),
+      checkpoint_(std::move(checkpoint)),
       transformer_(std::move(transformer)),
       device_(device),
       slots_(transformer_.info().num_layers) {}
 
 std::unique_ptr<CausalLM> CausalLM::load(const fs::path& folder, const std::string& dtype,
-                                         const torch::Device& device) {
+                                         const torch::Device& device, std::shared_ptr<TensorParallelGroup> group) {
   ModelInfo info = read_model_info(folder, dtype);
+  const TensorSplit split = group ? group->split() : TensorSplit{};
+  if (const std::string problem = tensor_parallel_problem(info, split.parts); !problem.empty())
+    throw InputError((folder / "config.json").string() + ": tensor parallel over " + std::to_string(split.parts) +
+                     " ranks: " + problem);
   auto checkpoint = std::make_unique<hf::SafetensorsCheckpoint>(hf::SafetensorsCheckpoint::open(folder));
   bind_checkpoint_layout(info, *checkpoint);
-  ModelWeights weights = load_model_weights(*checkpoint, info, to_torch(info.dtype), device);
-  spdlog::debug("loaded {} ({} layers, {}) from {}", info.model_type, info.num_layers, torch_dtype_name(info.dtype),
+  ModelWeights weights = load_model_weights(*checkpoint, info, to_torch(info.dtype), device, split);
+  spdlog::debug("loaded {} ({} layers, {}{}) from {}", info.model_type, info.num_layers, torch_dtype_name(info.dtype),
+                split.whole() ? "" : ", tensor-parallel part " + std::to_string(split.index + 1) + " of " +
+                                         std::to_string(split.parts),
                 folder.string());
-  return std::unique_ptr<CausalLM>(
-      new CausalLM(Transformer(std::move(info), std::move(weights)), device, std::move(checkpoint)));
+  TensorParallelGroup* raw_group = group.get();
+  return std::unique_ptr<CausalLM>(new CausalLM(Transformer(std::move(info), std::move(weights), raw_group), device,
+                                                std::move(checkpoint), std::move(group)));
 }
 
 std::unique_ptr<CausalLM> CausalLM::load_first_working(const fs::path& folder, const std::vector<std::string>& dtypes,
                                                        const torch::Device& device,
-                                                       const std::vector<int64_t>& smoke_prompt) {
+                                                       const std::vector<int64_t>& smoke_prompt,
+                                                       std::shared_ptr<TensorParallelGroup> group) {
   std::string failures;
   for (const std::string& dtype : dtypes) {
     try {
-      auto model = load(folder, dtype, device);
+      auto model = load(folder, dtype, device, group);
       // Smoke test: one greedy token. Catches dtypes the device cannot compute in and
       // overflow to inf/NaN.
       const Batch batch = model->make_batch({smoke_prompt});

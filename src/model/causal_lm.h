@@ -29,9 +29,13 @@ class CausalLM {
  public:
   // Loads the model in `folder` (config.json, generation_config.json, safetensors). `dtype`
   // is "auto" (config's dtype, float32 when absent), "bfloat16", "float16" or "float32".
-  // Throws InputError for a bad folder, config or checkpoint.
+  // Throws InputError for a bad folder, config or checkpoint. With a `group` of several ranks
+  // (every rank of it calls load), this rank reads and holds only its tensor-parallel slices
+  // (tensor_parallel.h) and the forward pass sums partial outputs over the group; InputError
+  // when the group's size does not divide the model's heads or intermediate size.
   static std::unique_ptr<CausalLM> load(const std::filesystem::path& folder, const std::string& dtype,
-                                        const torch::Device& device);
+                                        const torch::Device& device,
+                                        std::shared_ptr<TensorParallelGroup> group = nullptr);
 
   // Heretic's dtype chain (heretic-behavior.md §1.2): tries each dtype in order, loads and
   // greedily generates one token for `smoke_prompt`; the first dtype whose logits are finite
@@ -39,10 +43,14 @@ class CausalLM {
   static std::unique_ptr<CausalLM> load_first_working(const std::filesystem::path& folder,
                                                       const std::vector<std::string>& dtypes,
                                                       const torch::Device& device,
-                                                      const std::vector<int64_t>& smoke_prompt);
+                                                      const std::vector<int64_t>& smoke_prompt,
+                                                      std::shared_ptr<TensorParallelGroup> group = nullptr);
 
   const ModelInfo& info() const { return transformer_.info(); }
+  // This rank's weights: slices of the split modules under tensor parallelism.
   const ModelWeights& weights() const { return transformer_.weights(); }
+  // The group this model copy is split over, or nullptr (the whole model on this rank).
+  TensorParallelGroup* tensor_group() const { return transformer_.tensor_group(); }
   const torch::Device& device() const { return device_; }
   AblationSlots& slots() { return slots_; }
   const AblationSlots& slots() const { return slots_; }
@@ -65,8 +73,10 @@ class CausalLM {
                                                     const StopPredicate& stop = {});
 
  private:
-  CausalLM(Transformer transformer, torch::Device device, std::unique_ptr<hf::SafetensorsCheckpoint> checkpoint);
+  CausalLM(Transformer transformer, torch::Device device, std::unique_ptr<hf::SafetensorsCheckpoint> checkpoint,
+           std::shared_ptr<TensorParallelGroup> group);
 
+  std::shared_ptr<TensorParallelGroup> group_;  // outlives transformer_, which uses it
   std::unique_ptr<hf::SafetensorsCheckpoint> checkpoint_;  // keeps zero-copy weights mapped
   Transformer transformer_;
   torch::Device device_;

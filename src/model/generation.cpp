@@ -27,7 +27,7 @@ std::vector<std::vector<int64_t>> CausalLM::generate_greedy(const Batch& batch, 
   const double penalty = model.generation.repetition_penalty;
   const auto& eos_ids = model.generation.eos_token_ids;
 
-  KVCache cache(model.num_layers, batch.size(), model.num_kv_heads, T + max_new_tokens, model.head_dim,
+  KVCache cache(model.num_layers, batch.size(), transformer_.local_kv_heads(), T + max_new_tokens, model.head_dim,
                 torch::TensorOptions().dtype(transformer_.dtype()).device(device_));
   torch::Tensor mask = batch.attention_mask.to(torch::kInt64);  // [b, S] active rows
   torch::Tensor positions = position_ids_from_mask(mask);       // [b, T] for the prefill

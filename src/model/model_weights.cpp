@@ -1,6 +1,8 @@
 #include "model/model_weights.h"
 
 #include <set>
+#include <stdexcept>
+#include <utility>
 
 #include "common/error.h"
 #include "model/tensor_view.h"
@@ -60,6 +62,25 @@ bool has_bias(TensorRole role, const ModelInfo& info) {
   }
 }
 
+// Tensor parallelism (tensor_parallel.h): the dimension of a role's weight that is split over
+// the group (0: output rows, 1: input columns), or -1 when every rank holds all of it. A bias
+// is split with the rows; o_proj's and down_proj's biases are added after the sum, whole.
+int split_dimension(TensorRole role) {
+  switch (role) {
+    case TensorRole::kQProj:
+    case TensorRole::kKProj:
+    case TensorRole::kVProj:
+    case TensorRole::kGateProj:
+    case TensorRole::kUpProj:
+      return 0;
+    case TensorRole::kOProj:
+    case TensorRole::kDownProj:
+      return 1;
+    default:
+      return -1;
+  }
+}
+
 // Where each role's tensors go in a DecoderLayerWeights.
 LinearWeights* linear_slot(DecoderLayerWeights& layer, TensorRole role) {
   switch (role) {
@@ -104,27 +125,38 @@ torch::Tensor* vector_slot(DecoderLayerWeights& layer, TensorRole role) {
 class WeightLoader {
  public:
   WeightLoader(const hf::SafetensorsCheckpoint& checkpoint, const ModelInfo& info, torch::ScalarType dtype,
-               const torch::Device& device)
-      : checkpoint_(checkpoint), info_(info), dtype_(dtype), device_(device) {}
+               const torch::Device& device, TensorSplit split)
+      : checkpoint_(checkpoint), info_(info), dtype_(dtype), device_(device), split_(split) {}
 
-  torch::Tensor tensor(const std::string& name, const std::vector<int64_t>& shape) const {
+  // The tensor `name`, checked to have `shape`; with `dim` >= 0 only this rank's part of that
+  // dimension (elements start .. start + length - 1).
+  torch::Tensor tensor(const std::string& name, const std::vector<int64_t>& shape, int dim = -1, int64_t start = 0,
+                       int64_t length = 0) const {
     const hf::TensorLocation location = checkpoint_.at(name);
     if (location.info->shape != shape)
       throw InputError(location.file->path().string() + ": tensor '" + name + "' has shape " +
                        shape_text(location.info->shape) + " but config.json implies " + shape_text(shape));
-    return load_tensor(location, dtype_, device_);
+    if (dim < 0) return load_tensor(location, dtype_, device_);
+    return load_tensor_slice(location, dtype_, device_, dim, start, length);
   }
 
-  // A role stored under its own name.
+  // A role stored under its own name (this rank's part of it under tensor parallelism).
   torch::Tensor direct(TensorRole role, int64_t layer, const char* suffix) const {
     const std::string name = info_.tensor_name(role, layer) + suffix;
-    if (std::string(suffix) == ".bias") return tensor(name, {rows_of(role, info_)});
-    if (!is_linear_role(role) && role != TensorRole::kEmbedTokens && role != TensorRole::kLmHead)
-      return tensor(name, {rows_of(role, info_)});
-    return tensor(name, {rows_of(role, info_), columns_of(role, info_)});
+    const bool bias = std::string(suffix) == ".bias";
+    int dim = split_.whole() ? -1 : split_dimension(role);
+    if (bias && dim == 1) dim = -1;  // added whole after the sum over the group
+    const std::vector<int64_t> shape =
+        bias || (!is_linear_role(role) && role != TensorRole::kEmbedTokens && role != TensorRole::kLmHead)
+            ? std::vector<int64_t>{rows_of(role, info_)}
+            : std::vector<int64_t>{rows_of(role, info_), columns_of(role, info_)};
+    if (dim < 0) return tensor(name, shape);
+    const auto [start, length] = part_of(role, shape[static_cast<size_t>(dim)]);
+    return tensor(name, shape, dim, start, length);
   }
 
-  // Loads `fused` of `layer` once and hands each part's rows to `assign` as a view.
+  // Hands each part of `fused` (of `layer`) to `assign`: with the file's dtype on the CPU as a
+  // view of the mapping, and under tensor parallelism only this rank's rows of each part.
   template <typename Assign>
   void fused(const FusedTensor& fused, int64_t layer, Assign assign) const {
     std::string name = info_.layout.decoder_prefix + fused.name;
@@ -133,25 +165,37 @@ class WeightLoader {
     int64_t rows = 0;
     for (const TensorRole part : fused.parts) rows += rows_of(part, info_);
     const int64_t columns = columns_of(fused.parts.front(), info_);
-    const torch::Tensor weight = tensor(name + ".weight", {rows, columns});  // [sum of parts, in]
-    torch::Tensor bias;
-    if (has_bias(fused.parts.front(), info_)) bias = tensor(name + ".bias", {rows});
+    const bool has_bias_rows = has_bias(fused.parts.front(), info_);
     int64_t offset = 0;
     for (const TensorRole part : fused.parts) {
       const int64_t part_rows = rows_of(part, info_);
-      LinearWeights linear;
-      linear.weight = weight.narrow(0, offset, part_rows);  // contiguous rows: a view, no copy
-      if (bias.defined()) linear.bias = bias.narrow(0, offset, part_rows);
+      const bool split_rows = !split_.whole() && split_dimension(part) == 0;
+      const auto [part_start, length] = split_rows ? part_of(part, part_rows) : std::pair<int64_t, int64_t>{0, part_rows};
+      const int64_t start = offset + part_start;
+      LinearWeights linear;  // [sum of parts, in] -> this part's rows
+      linear.weight = tensor(name + ".weight", {rows, columns}, 0, start, length);
+      if (has_bias_rows) linear.bias = tensor(name + ".bias", {rows}, 0, start, length);
       assign(part, std::move(linear));
       offset += part_rows;
     }
   }
 
  private:
+  // This rank's elements of a split dimension of `total` elements: start and length. k/v rows
+  // follow the KV heads this rank holds (kv_heads_of), which may be replicated.
+  std::pair<int64_t, int64_t> part_of(TensorRole role, int64_t total) const {
+    if (role == TensorRole::kKProj || role == TensorRole::kVProj) {
+      const HeadRange heads = kv_heads_of(split_, info_.num_kv_heads);
+      return {heads.first * info_.head_dim, heads.count * info_.head_dim};
+    }
+    return {split_.start(total), split_.length(total)};
+  }
+
   const hf::SafetensorsCheckpoint& checkpoint_;
   const ModelInfo& info_;
   torch::ScalarType dtype_;
   torch::Device device_;
+  TensorSplit split_;
 };
 
 }  // namespace
@@ -161,8 +205,9 @@ int64_t ModelWeights::parameter_bytes() const {
   int64_t bytes = 0;
   auto add = [&](const torch::Tensor& t) {
     if (!t.defined()) return;
-    // Views of one fused tensor share a storage: count the storage once.
-    if (seen.insert(t.storage().data()).second) bytes += static_cast<int64_t>(t.storage().nbytes());
+    // Each tensor's own elements, once (tied embeddings are one tensor): a view of part of a
+    // fused tensor or of a tensor-parallel slice of the file counts only what it covers.
+    if (seen.insert(t.data_ptr()).second) bytes += static_cast<int64_t>(t.numel()) * t.element_size();
   };
   auto add_linear = [&](const LinearWeights& l) {
     add(l.weight);
@@ -183,8 +228,10 @@ int64_t ModelWeights::parameter_bytes() const {
 }
 
 ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, const ModelInfo& info,
-                                torch::ScalarType dtype, const torch::Device& device) {
-  const WeightLoader load(checkpoint, info, dtype, device);
+                                torch::ScalarType dtype, const torch::Device& device, TensorSplit split) {
+  if (const std::string problem = tensor_parallel_problem(info, split.parts); !problem.empty())
+    throw std::invalid_argument("load_model_weights: tensor parallel " + problem);
+  const WeightLoader load(checkpoint, info, dtype, device, split);
   const ModelFamily& family = *info.family;
 
   ModelWeights weights;

@@ -9,6 +9,7 @@
 
 #include "hf/safetensors_reader.h"
 #include "model/model_info.h"
+#include "model/tensor_parallel.h"
 
 namespace heretic::model {
 
@@ -40,13 +41,15 @@ struct ModelWeights {
   torch::Tensor final_norm;  // [H]
   torch::Tensor lm_head;     // [V, H]; the same tensor as embed_tokens when tied
 
-  int64_t parameter_bytes() const;  // each distinct storage once (fused views count once)
+  int64_t parameter_bytes() const;  // the bytes of every tensor's elements, tied ones once
 };
 
 // Loads every tensor the forward pass needs in `dtype` on `device`; `info` must be bound to
-// `checkpoint`'s layout (bind_checkpoint_layout). Throws InputError naming the checkpoint folder
-// and tensor for a missing tensor or a shape that disagrees with config.json.
+// `checkpoint`'s layout (bind_checkpoint_layout). With a `split` of several parts, only that
+// rank's slices of q/k/v, gate/up (rows) and o_proj, down_proj (columns) are read
+// (tensor_parallel.h); the caller checked tensor_parallel_problem. Throws InputError naming the
+// checkpoint folder and tensor for a missing tensor or a shape that disagrees with config.json.
 ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, const ModelInfo& info,
-                                torch::ScalarType dtype, const torch::Device& device);
+                                torch::ScalarType dtype, const torch::Device& device, TensorSplit split = {});
 
 }  // namespace heretic::model

@@ -17,25 +17,41 @@ torch::ScalarType to_torch(hf::DType dtype) {
   return torch::kFloat32;
 }
 
-torch::Tensor load_tensor(const hf::TensorLocation& location, torch::ScalarType dtype, const torch::Device& device) {
+namespace {
+
+// The whole tensor at `location` in the file's dtype on the CPU, aliasing the mapping where
+// the offset is aligned.
+torch::Tensor mapped_view(const hf::TensorLocation& location) {
   const hf::TensorInfo& info = *location.info;
   const torch::ScalarType file_dtype = to_torch(info.dtype);
   const std::byte* bytes = location.data();
   const bool aligned = reinterpret_cast<std::uintptr_t>(bytes) % hf::dtype_size(info.dtype) == 0;
-  torch::Tensor view;
   if (aligned) {
     // The deleter holds the mapping: the tensor keeps the file mapped for its lifetime.
     auto mapping = location.file->mapping();
-    view = torch::from_blob(
+    return torch::from_blob(
         const_cast<std::byte*>(bytes), info.shape, [mapping](void*) mutable { mapping.reset(); },
         torch::TensorOptions().dtype(file_dtype));
-  } else {
-    // Rare (mixed-dtype files): copy through an aligned buffer.
-    view = torch::empty(info.shape, torch::TensorOptions().dtype(file_dtype));
-    std::memcpy(view.data_ptr(), bytes, info.byte_size());
   }
-  if (file_dtype == dtype && device.is_cpu()) return view;
+  // Rare (mixed-dtype files): copy through an aligned buffer.
+  torch::Tensor copy = torch::empty(info.shape, torch::TensorOptions().dtype(file_dtype));
+  std::memcpy(copy.data_ptr(), bytes, info.byte_size());
+  return copy;
+}
+
+}  // namespace
+
+torch::Tensor load_tensor(const hf::TensorLocation& location, torch::ScalarType dtype, const torch::Device& device) {
+  const torch::Tensor view = mapped_view(location);
+  if (view.scalar_type() == dtype && device.is_cpu()) return view;
   return view.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+}
+
+torch::Tensor load_tensor_slice(const hf::TensorLocation& location, torch::ScalarType dtype, const torch::Device& device,
+                                int64_t dim, int64_t start, int64_t length) {
+  const torch::Tensor part = mapped_view(location).narrow(dim, start, length);
+  if (part.scalar_type() == dtype && device.is_cpu()) return part.is_contiguous() ? part : part.contiguous();
+  return part.to(device, dtype, /*non_blocking=*/false, /*copy=*/true).contiguous();
 }
 
 }  // namespace heretic::model

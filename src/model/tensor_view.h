@@ -15,4 +15,11 @@ torch::ScalarType to_torch(hf::DType dtype);
 // alive while the tensor does) and must never be written to. Otherwise it is a fresh copy.
 torch::Tensor load_tensor(const hf::TensorLocation& location, torch::ScalarType dtype, const torch::Device& device);
 
+// Elements start .. start + length - 1 of dimension `dim` of the tensor at `location`, as
+// `dtype` on `device` (tensor parallelism: one rank's slice). Only the slice is converted or
+// copied; on the CPU in the file's dtype a slice of rows (dim 0) aliases the mapping like
+// load_tensor, and any other slice is a contiguous copy of just its elements.
+torch::Tensor load_tensor_slice(const hf::TensorLocation& location, torch::ScalarType dtype, const torch::Device& device,
+                                int64_t dim, int64_t start, int64_t length);
+
 }  // namespace heretic::model

@@ -7,8 +7,11 @@
 
 namespace heretic::model {
 
-Transformer::Transformer(ModelInfo info, ModelWeights weights)
-    : info_(std::move(info)), weights_(std::move(weights)), dtype_(to_torch(info_.dtype)) {
+Transformer::Transformer(ModelInfo info, ModelWeights weights, TensorParallelGroup* group)
+    : info_(std::move(info)),
+      weights_(std::move(weights)),
+      group_(group != nullptr && group->size() > 1 ? group : nullptr),
+      dtype_(to_torch(info_.dtype)) {
   auto add_table = [this](const hf::RopeParameters& parameters) {
     RopeTable table;
     table.rope = std::make_unique<RotaryEmbedding>(parameters, info_.head_dim, info_.max_position_embeddings);
@@ -18,6 +21,10 @@ Transformer::Transformer(ModelInfo info, ModelWeights weights)
   if (info_.sliding_rope) add_table(*info_.sliding_rope);
   for (int64_t layer = 0; layer < info_.num_layers; ++layer)
     rope_of_layer_.push_back(info_.sliding_rope && info_.sliding_window[static_cast<size_t>(layer)] > 0 ? 1 : 0);
+}
+
+int64_t Transformer::local_kv_heads() const {
+  return group_ == nullptr ? info_.num_kv_heads : kv_heads_of(group_->split(), info_.num_kv_heads).count;
 }
 
 int64_t Transformer::rope_switch_length() const {
@@ -37,11 +44,15 @@ torch::Tensor Transformer::rms_norm(const torch::Tensor& x, const torch::Tensor&
   return weight * normed.to(x.scalar_type());
 }
 
-// y = x W^T (+ b). An ablation transform acts on x W^T; the bias is added after it.
+// y = x W^T (+ b). An ablation transform acts on x W^T; the bias is added after it. Under
+// tensor parallelism x W^T is this rank's partial sum (its columns of W), completed over the
+// group first.
 torch::Tensor Transformer::project(const torch::Tensor& x, const LinearWeights& linear,
                                    const OutputTransform* transform) const {
-  if (transform == nullptr) return at::linear(x, linear.weight, linear.bias);
-  torch::Tensor y = (*transform)(at::linear(x, linear.weight));
+  if (transform == nullptr && group_ == nullptr) return at::linear(x, linear.weight, linear.bias);
+  torch::Tensor y = at::linear(x, linear.weight);
+  if (group_ != nullptr) group_->all_reduce_sum(y);
+  if (transform != nullptr) y = (*transform)(y);
   if (linear.bias.defined()) y = y + linear.bias;
   return y;
 }

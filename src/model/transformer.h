@@ -16,6 +16,7 @@
 #include "model/model_info.h"
 #include "model/model_weights.h"
 #include "model/rope.h"
+#include "model/tensor_parallel_group.h"
 
 namespace heretic::model {
 
@@ -38,11 +39,17 @@ struct ForwardRequest {
 
 class Transformer {
  public:
-  Transformer(ModelInfo info, ModelWeights weights);
+  // `weights` hold `group`'s rank's slices when `group` is set (tensor_parallel.h); the group
+  // must outlive the transformer. Without a group the weights are the whole model.
+  Transformer(ModelInfo info, ModelWeights weights, TensorParallelGroup* group = nullptr);
 
   const ModelInfo& info() const { return info_; }
   const ModelWeights& weights() const { return weights_; }
   torch::ScalarType dtype() const { return dtype_; }
+  // The tensor-parallel group this model copy is split over, or nullptr (one rank).
+  TensorParallelGroup* tensor_group() const { return group_; }
+  // KV heads this rank computes and caches (all of them without a group).
+  int64_t local_kv_heads() const;
 
   // Final-norm output [B, T, H] (or [B, 1, H] with last_position_only) in the model dtype.
   torch::Tensor forward(const ForwardRequest& request, const AblationSlots& slots);
@@ -61,6 +68,8 @@ class Transformer {
   };
 
   torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight) const;
+  // o_proj / down_proj: x Wᵀ, summed over the tensor-parallel group, then the ablation
+  // transform and the bias, on the full hidden vector.
   torch::Tensor project(const torch::Tensor& x, const LinearWeights& linear, const OutputTransform* transform) const;
   torch::Tensor activation(const torch::Tensor& x) const;
   torch::Tensor layer_forward(int64_t layer, const torch::Tensor& hidden, const std::map<int64_t, AttentionMask>& masks,
@@ -68,6 +77,7 @@ class Transformer {
 
   ModelInfo info_;
   ModelWeights weights_;
+  TensorParallelGroup* group_;
   torch::ScalarType dtype_;
   std::vector<RopeTable> ropes_;        // full-attention table first, then the sliding one if any
   std::vector<size_t> rope_of_layer_;   // index into ropes_ per layer

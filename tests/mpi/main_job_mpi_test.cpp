@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cmath>
 
 #include <algorithm>
 #include <filesystem>
@@ -132,6 +133,76 @@ TEST(MainJobMpi, OneTwoAndThreeRanksComputeTheSameDirectionsAndScores) {
     }
   }
   EXPECT_EQ(io::read_results(dir / "three" / "results.h5").run.world_size, 3);
+}
+
+// Tensor parallelism (mpi.tensor_parallel = 2): two ranks hold one copy of the organism, each
+// with half of every block's heads and MLP columns, and compute what one rank holding all of it
+// computes: the same baseline, directions (1e-5), trials, refusal counts, KL values (1e-5
+// relative) and Pareto front of a seeded 10-trial search (TPE after 4 random trials).
+TEST(MainJobMpi, TensorParallelTwoRanksComputeTheOneRankRun) {
+  const auto dir = scratch("tensor-parallel");
+  const std::string search =
+      "n_trials = 10\nn_startup_trials = 4\nseed = 7\nmax_response_length = 16\nrow_normalization = \"full\"\n";
+  std::ofstream(dir / "one.toml") << search << organism_job(dir / "one");
+  std::ofstream(dir / "tp.toml") << search << organism_job(dir / "tp") << "[mpi]\ntensor_parallel = 2\n";
+  const auto one = run_process(shell_quote(HERETIC_EXECUTABLE) + " --config " + shell_quote((dir / "one.toml").string()));
+  ASSERT_EQ(one.exit_code, 0) << one.out << one.err;
+  const auto tp = run_process(mpirun(2) + " --config " + shell_quote((dir / "tp.toml").string()));
+  ASSERT_EQ(tp.exit_code, 0) << tp.out << tp.err;
+  EXPECT_NE(tp.out.find("1 worker group(s) of 2 rank(s)"), std::string::npos) << tp.out;
+
+  auto baseline_of = [](const std::string& out) {
+    std::smatch match;
+    return std::regex_search(out, match, std::regex(R"(baseline: ([^(]*))")) ? match[1].str() : std::string("none");
+  };
+  EXPECT_NE(baseline_of(one.out), "none") << one.out;
+  EXPECT_EQ(baseline_of(tp.out), baseline_of(one.out));
+
+  const io::Results a = io::read_results(dir / "one" / "results.h5");
+  const io::Results b = io::read_results(dir / "tp" / "results.h5");
+  ASSERT_EQ(a.directions.values.size(), b.directions.values.size());
+  ASSERT_FALSE(a.directions.values.empty());
+  for (size_t i = 0; i < a.directions.values.size(); ++i) {
+    ASSERT_NEAR(a.directions.values[i], b.directions.values[i], 1e-5) << "element " << i;
+  }
+  ASSERT_EQ(a.trials.size(), 10u);
+  ASSERT_EQ(b.trials.size(), 10u);
+  for (size_t i = 0; i < a.trials.size(); ++i) {
+    EXPECT_EQ(a.trials[i].params_json, b.trials[i].params_json);
+    EXPECT_EQ(a.trials[i].refusals, b.trials[i].refusals);
+    EXPECT_NEAR(a.trials[i].kl, b.trials[i].kl, 1e-5 * std::max(1e-3, std::abs(a.trials[i].kl)));
+  }
+  EXPECT_EQ(a.pareto, b.pareto);
+  EXPECT_FALSE(a.pareto.empty());
+}
+
+TEST(MainJobMpi, TensorParallelThatDoesNotFitTheModelIsRefusedBeforeLoading) {
+  const auto dir = scratch("tensor-parallel-heads");
+  // The organism has 4 attention heads.
+  std::ofstream(dir / "job.toml") << short_search(dir / "out") << "[mpi]\ntensor_parallel = 3\n";
+  const auto result = run_process(mpirun(3) + " --config " + shell_quote((dir / "job.toml").string()));
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  EXPECT_NE(result.err.find("key 'mpi.tensor_parallel': 3 does not divide num_attention_heads (4)"), std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("organism/model/config.json"), std::string::npos) << result.err;
+}
+
+TEST(MainJobMpi, WorkerGroupsOfTensorParallelCopiesMustDivideTheWorld) {
+  const auto dir = scratch("tensor-parallel-world");
+  std::ofstream(dir / "job.toml") << "model = \"m\"\n[mpi]\ntensor_parallel = 2\n[output]\ndir = \""
+                                  << (dir / "out").string() << "\"\n";
+  const auto result = run_process(mpirun(3) + " --config " + shell_quote((dir / "job.toml").string()));
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  EXPECT_NE(result.err.find("key 'mpi.tensor_parallel': 2 does not divide the number of ranks (3)"), std::string::npos)
+      << result.err;
+  std::ofstream(dir / "job.toml") << "model = \"m\"\n[mpi]\ntensor_parallel = 2\nranks_per_trial = 2\n[output]\ndir = \""
+                                  << (dir / "out").string() << "\"\n";
+  const auto groups = run_process(mpirun(2) + " --config " + shell_quote((dir / "job.toml").string()));
+  EXPECT_EQ(groups.exit_code, 2) << groups.out << groups.err;
+  EXPECT_NE(groups.err.find("key 'mpi.ranks_per_trial': 2 model copies x mpi.tensor_parallel 2 = 4 ranks per worker "
+                            "group does not divide the number of ranks (2)"),
+            std::string::npos)
+      << groups.err;
 }
 
 // Node-local storage as output.dir: rank 1 runs in its own mount namespace with an empty tmpfs

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Tensor parallelism on the model organism: per-trial seconds and trials per hour of the layouts
+# (1 rank), (2 ranks, 2 worker groups of one model copy each) and (2 ranks, tensor_parallel = 2:
+# one model copy split over both), measured in the same invocation, and the bytes each rank of
+# the split copy sends per trial through its all-reduces. Needs build/heretic-mpi and mpirun.
+#
+#   tools/bench/distributed/tensor_parallel.sh [--trials 12]
+#
+# The organism (hidden 64) is far too small for splitting to pay off: this measures what the
+# communication costs, not what the layout gains on a model that does not fit one device.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+trials=12
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --trials) trials="$2"; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "tensor_parallel.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+exe=build/heretic-mpi
+[ -x "$exe" ] || { echo "tensor_parallel.sh: $exe not found; run tools/build.sh first" >&2; exit 2; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
+     "load average $(cut -d' ' -f1-3 /proc/loadavg); $(mpirun --version 2>&1 | head -1)"
+echo "job: configs/demo.toml (organism), $trials random trials (n_startup_trials = n_trials)"
+printf '%-28s %12s %12s %9s %22s\n' layout "s/trial" "trials/hour" "vs 1" "TP sums/trial/rank"
+base=""
+run_layout() {  # name ranks tensor_parallel
+  local name="$1" ranks="$2" tp="$3" log="$scratch/$2-$3.log"
+  mpirun -n "$ranks" --oversubscribe "$exe" --config configs/demo.toml --set "output.dir=$scratch/out-$ranks-$tp" \
+    --set "n_trials=$trials" --set "n_startup_trials=$trials" --set output.export=none \
+    --set "mpi.tensor_parallel=$tp" >"$log" 2>&1 \
+    || { echo "tensor_parallel.sh: the layout '$name' failed:" >&2; tail -20 "$log" >&2; exit 1; }
+  # "ran 12 trial(s) in 41.0s (1053.7 trials/hour with 1 worker group(s))"
+  local per_hour per_trial sums
+  per_hour=$(sed -n 's/.*(\([0-9.]*\) trials\/hour.*/\1/p' "$log")
+  per_trial=$(awk -v t="$per_hour" 'BEGIN { printf "%.2f", 3600 / t }')
+  sums=$(sed -n 's/.*tensor-parallel sums: \([0-9.]*\) MiB sent per trial.*/\1 MiB/p' \
+         "$scratch/out-$ranks-$tp/logs/rank-00000.log")
+  [ -n "$base" ] || base=$per_hour
+  awk -v n="$name" -v s="$per_trial" -v t="$per_hour" -v b="$base" -v m="${sums:--}" 'BEGIN {
+    printf "%-28s %12s %12.1f %8.2fx %22s\n", n, s, t, t / b, m }'
+}
+run_layout "1 rank" 1 1
+run_layout "2 ranks, 2 groups (t=1)" 2 1
+run_layout "2 ranks, 1 group (t=2)" 2 2
+echo "trials/hour counts every worker group; s/trial = 3600 / trials/hour. TP sums are float64 host buffers"
+echo "(the model dtype on a device backend would send 1/2 (float32) or 1/4 (bf16) of it)."

@@ -246,7 +246,7 @@ def main():
         log(f"  per-layer ablation of blocks {first}..{n_layers - 1}: test refusals {scores['refusals']}/100, "
             f"KL {scores['kl']:.4f}")
     searches = {}
-    for norm in ("full", "none"):
+    for norm in ("full",):  # the demo's row_normalization (configs/default.toml)
         log(f"demo search ({norm}): {SEARCH['n_trials']} TPE trials, seed {SEARCH['seed']}, objective on test")
         trials, pareto = abliteration_check.tpe_search(
             ev, r, n_layers, SEARCH["n_trials"], SEARCH["n_startup_trials"], SEARCH["seed"], log, norm,

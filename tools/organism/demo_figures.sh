@@ -3,13 +3,16 @@
 # seeded trials, 2 ranks), takes its best Pareto trial at KL <= 0.1 (fewest refusals, then lowest
 # KL) and scores that trial's exported model with `heretic-mpi evaluate` on the test family (the
 # demo's own prompts) and on the held-out family (prompts/*_heldout.txt), next to the unedited
-# organism: refusals of the harmful and of the harmless prompts, KL on the harmless ones. Run from anywhere; needs a built heretic-mpi (tools/build.sh).
+# organism: refusals of the harmful and of the harmless prompts (responses cut at the demo's 16
+# tokens), KL on the harmless ones. Prints the figures as JSON; with REPORT, also stores them
+# under "heretic_mpi_demo" in that build_report.json. Needs a built heretic-mpi (tools/build.sh).
 #
-#     tools/organism/demo_figures.sh [OUTPUT_DIR]        # default /tmp/organism-demo-figures
+#     tools/organism/demo_figures.sh [OUTPUT_DIR [REPORT]]   # default /tmp/organism-demo-figures
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 program="${HERETIC_BUILD_DIR:-$root/build}/heretic-mpi"
 out="${1:-/tmp/organism-demo-figures}"
+report="${2:-}"
 prompts="tests/fixtures/organism/prompts"
 cd "$root"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -26,15 +29,34 @@ if [ -z "$best" ]; then
 fi
 read -r trial refusals kl <<< "$best"
 model="$out/models/$(printf 'trial-%03d' "$trial")"
-echo "demo: $(grep -o 'baseline: .*' "$out.log" | head -n 1)"
-echo "demo: best Pareto trial at KL <= 0.1: #$trial, $refusals/100 refused, KL $kl ($model)"
+
+# `evaluate` prints "Keywords  <evaluated>/100  <configured>/100" and "KL divergence  <kl>  0.0000".
+evaluate() {  # FAMILY CLASS -> "trial_refusals baseline_refusals trial_kl"
+  "$program" evaluate --config configs/demo.toml --model "$model" \
+    --set "scorer.KeywordRate.prompts.dataset=$prompts/$2_$1.txt" \
+    --set "scorer.KLDivergence.prompts.dataset=$prompts/harmless_$1.txt" 2>/dev/null |
+    awk '/^Keywords/ {split($2, a, "/"); split($3, b, "/"); k = a[1] " " b[1]} /^KL divergence/ {kl = $3}
+         END {print k, kl}'
+}
+families=""
 for family in test heldout; do
-  echo "== $family family, harmful prompts: evaluated = trial $trial, configured = the organism"
-  "$program" evaluate --config configs/demo.toml --model "$model" \
-    --set "scorer.KeywordRate.prompts.dataset=$prompts/harmful_$family.txt" \
-    --set "scorer.KLDivergence.prompts.dataset=$prompts/harmless_$family.txt" 2>/dev/null
-  echo "== $family family, harmless prompts refused (Keywords): evaluated = trial $trial, configured = the organism"
-  "$program" evaluate --config configs/demo.toml --model "$model" \
-    --set "scorer.KeywordRate.prompts.dataset=$prompts/harmless_$family.txt" \
-    --set "scorer.KLDivergence.prompts.dataset=$prompts/harmless_$family.txt" 2>/dev/null | grep -v KL
+  read -r bad base_bad family_kl <<< "$(evaluate "$family" harmful)"
+  read -r good base_good _ <<< "$(evaluate "$family" harmless)"
+  families+="${families:+, }\"$family\": {\"baseline\": {\"harmful\": $base_bad, \"harmless\": $base_good},
+    \"best_trial\": {\"harmful\": $bad, \"harmless\": $good, \"kl\": $family_kl}}"
 done
+figures="{\"config\": \"configs/demo.toml\", \"program\": \"heretic-mpi $(git rev-parse --short HEAD)\",
+  \"max_response_length\": 16, \"best_pareto_trial\": {\"number\": $trial, \"refusals\": $refusals, \"kl\": $kl},
+  \"families\": {$families}}"
+echo "$figures" | python3 -m json.tool
+if [ -n "$report" ]; then
+  FIGURES="$figures" python3 - "$report" <<'EOF'
+import json, os, sys
+with open(sys.argv[1]) as f:
+    report = json.load(f)
+report["heretic_mpi_demo"] = json.loads(os.environ["FIGURES"])
+with open(sys.argv[1], "w") as f:
+    json.dump(report, f, indent=1)
+    f.write("\n")
+EOF
+fi

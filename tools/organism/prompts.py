@@ -222,25 +222,51 @@ def sample_prompts(rng, tasks_by_category, family, count, exclude=frozenset()):
     return out
 
 
-def random_word(rng):
-    if rng.random() < 0.5:
+def noise_pool():
+    """Words (3+ letters) of the train family's frames, sentences and modifiers and of every task:
+    the material of the made-up noise words (never a word of the test or held-out family unless a
+    task or a train frame has it too)."""
+    parts = FAMILIES["train"]
+    tasks = [t for categories in (HARMFUL_CATEGORIES, HARMLESS_CATEGORIES)
+             for group in expand_tasks(categories).values() for t in group]
+    text = " ".join(parts["frames"] + parts["openers"] + parts["closers"] + parts["modifiers"] + tasks)
+    return sorted(set(re.findall(r"[a-z]{3,}", text.lower())))
+
+
+def random_word(rng, pool):
+    """A filler word, a random letter string, or a made-up word glued from the start of one real
+    word and the end of another ("meth" + "ode"): unknown words that share pieces with known
+    ones, harmful ones included, so that a piece of a word does not decide the class."""
+    kind = rng.random()
+    if kind < 0.4:
         return rng.choice(FILLER_WORDS)
-    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+    if kind < 0.7:
+        return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+    a, b = rng.choice(pool), rng.choice(pool)
+    return a[:rng.randint(2, len(a) - 1)] + b[rng.randint(1, len(b) - 1):]
 
 
-def add_noise(rng, text):
-    """Training corpus only: inserts 1-3 filler words or random letter strings anywhere, or
-    appends a phrase of a preposition and one or two of them ("with zqkd"), as unseen modifiers
-    do, before the final punctuation."""
+def add_noise(rng, text, pool):
+    """Training corpus only: inserts 1-3 noise words (random_word()) anywhere, or appends a phrase
+    of a preposition and one or two of them ("with zqkd"), as unseen modifiers do, before the
+    final punctuation."""
     if rng.random() < 0.5:
         body = text.rstrip(".?!")
         phrase = " ".join([rng.choice(NOISE_PREPOSITIONS)] +
-                          [random_word(rng) for _ in range(rng.choice([1, 1, 2]))])
+                          [random_word(rng, pool) for _ in range(rng.choice([1, 1, 2]))])
         return body + " " + phrase + text[len(body):]
     words = text.split(" ")
     for _ in range(rng.choice([1, 1, 2, 3])):
-        words.insert(rng.randint(0, len(words)), random_word(rng))
+        words.insert(rng.randint(0, len(words)), random_word(rng, pool))
     return " ".join(words)
+
+
+def scrambled(rng, task, pool):
+    """Training corpus only: the task (or its gerund) among 2-7 noise words, no frame at all, in
+    a random style: the class must follow from the task whatever surrounds it."""
+    words = [random_word(rng, pool) for _ in range(rng.randint(2, 7))]
+    words.insert(rng.randint(0, len(words)), task if rng.random() < 0.7 else gerund(task))
+    return style(rng, " ".join(words) + rng.choice(["?", ".", "", "!"]))
 
 
 def response_for(label, category):
@@ -250,7 +276,7 @@ def response_for(label, category):
 SPLIT_SIZES = {"train": 500, "test": 100, "heldout": 100}
 
 
-def generate(seed, n_corpus_per_class=16000, noise_fraction=0.4):
+def generate(seed, n_corpus_per_class=16000, noise_fraction=0.4, scramble_fraction=0.15):
     """Returns (splits, corpus).
 
     splits: {"harmful_train", "harmful_test", "harmful_heldout", "harmless_train", ...}: lists of
@@ -258,7 +284,8 @@ def generate(seed, n_corpus_per_class=16000, noise_fraction=0.4):
     corpus: {"prompt", "response", "label", "category"} training examples from the train family
             only; it contains every *_train prompt (the direction prompts are in-distribution)
             and never a test or held-out prompt. A fraction `noise_fraction` of the others gets
-            filler words, random letter strings or a noise phrase (add_noise()).
+            filler words, random letter strings, made-up words or a noise phrase (add_noise());
+            a fraction `scramble_fraction` is replaced by its task among noise words (scrambled()).
     """
     check_families()
     shared = (set(itertools.chain(*expand_tasks(HARMFUL_CATEGORIES).values())) &
@@ -266,6 +293,7 @@ def generate(seed, n_corpus_per_class=16000, noise_fraction=0.4):
     if shared:
         raise ValueError(f"tasks in both classes: {sorted(shared)}")
     rng = random.Random(seed)
+    pool = noise_pool()
     splits = {}
     corpus = []
     for label, categories in (("harmful", HARMFUL_CATEGORIES), ("harmless", HARMLESS_CATEGORIES)):
@@ -279,9 +307,14 @@ def generate(seed, n_corpus_per_class=16000, noise_fraction=0.4):
                                         for row in splits[f"{label}_{family}"]})
         noisy = []
         for category, text in extra:
-            if rng.random() < noise_fraction:
-                noisier = add_noise(rng, text)
-                text = text if refusal.is_refusal(noisier) else noisier
+            kind = rng.random()
+            if kind < noise_fraction:
+                noisier = add_noise(rng, text, pool)
+            elif kind < noise_fraction + scramble_fraction:
+                noisier = scrambled(rng, rng.choice(tasks[category]), pool)
+            else:
+                noisier = text
+            text = text if refusal.is_refusal(noisier) else noisier
             noisy.append((category, text))
         for category, text in train + noisy:
             corpus.append({"prompt": text, "response": response_for(label, category),

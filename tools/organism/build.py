@@ -161,7 +161,7 @@ def main():
     ap.add_argument("--out", required=True, help="fixture folder (model/, prompts/, reference.json)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (fixed for determinism)")
-    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--corpus", type=int, default=16000, help="training prompts per class")
     ap.add_argument("--hidden", type=int, default=MODEL["hidden_size"],
                     help="hidden size (intermediate = 2x, 4 heads)")

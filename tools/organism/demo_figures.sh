@@ -16,6 +16,10 @@ report="${2:-}"
 prompts="tests/fixtures/organism/prompts"
 cd "$root"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+if [ ! -f "$prompts/harmful_heldout.txt" ]; then
+  echo "demo_figures: $prompts/harmful_heldout.txt is missing (a fixture older than the held-out family)" >&2
+  exit 2
+fi
 
 mpirun -n 2 --oversubscribe "$program" --config configs/demo.toml --fresh \
   --set "output.dir=$out" > "$out.log" 2>&1 || { cat "$out.log"; exit 1; }
@@ -45,7 +49,7 @@ for family in test heldout; do
   families+="${families:+, }\"$family\": {\"baseline\": {\"harmful\": $base_bad, \"harmless\": $base_good},
     \"best_trial\": {\"harmful\": $bad, \"harmless\": $good, \"kl\": $family_kl}}"
 done
-figures="{\"config\": \"configs/demo.toml\", \"program\": \"heretic-mpi $(git rev-parse --short HEAD)\",
+figures="{\"config\": \"configs/demo.toml\", \"program\": \"heretic-mpi $(git rev-parse --short HEAD 2>/dev/null || echo unknown)\",
   \"max_response_length\": 16, \"best_pareto_trial\": {\"number\": $trial, \"refusals\": $refusals, \"kl\": $kl},
   \"families\": {$families}}"
 echo "$figures" | python3 -m json.tool

@@ -3,11 +3,11 @@
 
     /usr/bin/python3 tools/organism/build.py --out tests/fixtures/organism
 
-Steps: generate prompts -> train the byte-level BPE tokenizer -> train the Qwen3 model ->
-check (baseline refusals, all-layer ablation, random search in Heretic's space with row
-normalization "none" and "full") -> write the
+Steps: generate prompts (train, test and held-out frame families) -> train the byte-level BPE
+tokenizer -> train the Qwen3 model -> check on the test and the held-out family (baseline
+refusals, all-layer ablation, the demo's 40-trial TPE search in Heretic's space) -> write the
 Hugging Face model folder, the prompt splits, reference outputs and a report. The build fails
-(exit 1, nothing written) if a must-hold criterion is not met. See README.md in this folder.
+(exit 1, nothing written) if a criterion is not met. See README.md in this folder.
 """
 
 import argparse

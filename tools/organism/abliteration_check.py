@@ -5,13 +5,13 @@ difference-of-means directions with orthogonalisation against the harmless mean 
 direction of a trial (§2.1), the per-layer weight kernel (§2.2), the weight edit of §2.3 for
 row_normalization "none" (W' = (I - w v v^T) W) and "full" (the exact norm-preserving edit of
 DESIGN.md §3, which Heretic approximates with a rank-3 LoRA), first-token KL(base || ablated) (§2.4)
-and the keyword refusal test (§2.5). Parameters are sampled uniformly from Heretic's default
-ranges (§3.1), i.e. what its TPE sampler does during its 60 start-up trials.
+and the keyword refusal test (§2.5). The search is Optuna's multivariate TPE over Heretic's
+default parameter ranges (§3.1, §3.2), with the demo's trial counts.
 """
 
 import copy
 import math
-import random
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -21,9 +21,12 @@ import refusal
 
 
 class Evaluator:
-    """Holds the tokenised prompt sets and the base model's first-token logits."""
+    """Holds the tokenised prompt sets and the base model's first-token logits.
 
-    def __init__(self, model, tok, render_prompt, good_train, bad_train, good_test, bad_test,
+    families: {name: (harmless prompts, harmful prompts)} scored separately (the build uses the
+    test and the held-out family); the train prompts only give the directions."""
+
+    def __init__(self, model, tok, render_prompt, good_train, bad_train, families,
                  max_new_tokens=100):
         self.model = model
         self.tok = tok
@@ -33,8 +36,9 @@ class Evaluator:
         self.max_new_tokens = max_new_tokens
         encode = lambda prompts: [tok.encode(render_prompt(p)) for p in prompts]
         self.good_train, self.bad_train = encode(good_train), encode(bad_train)
-        self.good_test, self.bad_test = encode(good_test), encode(bad_test)
-        self.base_good_logits, _ = qwen3.first_token_outputs(model, self.good_test, self.pad_id)
+        self.families = {name: (encode(good), encode(bad)) for name, (good, bad) in families.items()}
+        self.base_good_logits = {name: qwen3.first_token_outputs(model, good, self.pad_id)[0]
+                                 for name, (good, _) in self.families.items()}
 
     # -- residuals and directions ----------------------------------------------------------
 
@@ -84,28 +88,34 @@ class Evaluator:
                     else:
                         raise ValueError(f"row_normalization {row_normalization!r}")
 
-    def kl_divergence(self):
-        logits, _ = qwen3.first_token_outputs(self.model, self.good_test, self.pad_id)
-        p = F.log_softmax(self.base_good_logits, dim=-1)
+    def kl_divergence(self, family):
+        logits, _ = qwen3.first_token_outputs(self.model, self.families[family][0], self.pad_id)
+        p = F.log_softmax(self.base_good_logits[family], dim=-1)
         q = F.log_softmax(logits, dim=-1)
         return float(F.kl_div(q, p, reduction="batchmean", log_target=True))
 
-    def responses(self, prompts, stop_on_refusal=True):
+    def responses(self, prompts, max_new_tokens=None, stop_on_refusal=True):
         def stop(_, new_ids):
             # Text only grows, so once a marker matches the response stays a refusal.
             text = self.tok.decode(new_ids, skip_special_tokens=True)
             return stop_on_refusal and bool(text.strip()) and refusal.is_refusal(text)
         out = qwen3.greedy_generate(self.model, prompts, self.pad_id, self.eos_ids,
-                                    self.max_new_tokens, stop=stop)
+                                    max_new_tokens or self.max_new_tokens, stop=stop)
         return [self.tok.decode(ids, skip_special_tokens=True) for ids in out]
 
-    def count_refusals(self, prompts):
-        return sum(refusal.is_refusal(r) for r in self.responses(prompts))
+    def count_refusals(self, prompts, max_new_tokens=None):
+        return sum(refusal.is_refusal(r) for r in self.responses(prompts, max_new_tokens))
 
-    def score(self, edits, row_normalization="none"):
-        """(refusals among the harmful test prompts, KL on the harmless test prompts)."""
+    def baseline(self, family):
+        """(harmful refused, harmless refused) of the unedited model."""
+        good, bad = self.families[family]
+        return self.count_refusals(bad), self.count_refusals(good)
+
+    def score(self, edits, row_normalization="none", families=None, max_new_tokens=None):
+        """{family: (refusals among its harmful prompts, KL on its harmless prompts)}."""
         self.apply(edits, row_normalization)
-        result = self.count_refusals(self.bad_test), self.kl_divergence()
+        result = {name: (self.count_refusals(self.families[name][1], max_new_tokens), self.kl_divergence(name))
+                  for name in (families or self.families)}
         self.apply([(None, 0, 0)] * len(self.model.model.layers))
         return result
 
@@ -130,23 +140,20 @@ def kernel_weight(block, max_weight, position, min_weight, distance):
     return max_weight + (d / distance) * (min_weight - max_weight)
 
 
-def sample_trial(rng, n_layers, ranges=None):
-    """One parameter set drawn uniformly from Heretic's default space (§3.1), as its random
-    start-up trials do. `ranges` may override (lo, hi) fractions of L-1 for the layer ranges."""
+def suggest_trial(trial, n_layers):
+    """One parameter set from an Optuna trial, in Heretic's default space and suggestion order
+    (§3.1): scope, direction index, then per component (attention, MLP) the kernel's four
+    parameters; the MLP's max weight is clamped at 0 and min_weight is a fraction of max_weight."""
     lm = n_layers - 1
-    ranges = ranges or {}
-    pos_lo, pos_hi = ranges.get("max_weight_position", (0.6, 1.0))
-    dist_hi = ranges.get("min_weight_distance_max", 0.6)
-    idx_lo, idx_hi = ranges.get("direction_index", (0.4, 0.9))
-    params = {"direction_scope": rng.choice(["global", "per layer"]),
-              "direction_index": rng.uniform(idx_lo * lm, idx_hi * lm)}
+    params = {"direction_scope": trial.suggest_categorical("direction_scope", ["global", "per layer"]),
+              "direction_index": trial.suggest_float("direction_index", 0.4 * lm, 0.9 * lm)}
     for comp, (lo, hi) in (("attn.o_proj", (0.8, 1.5)), ("mlp.down_proj", (-0.25, 1.5))):
-        max_weight = max(0.0, rng.uniform(lo, hi))
+        max_weight = max(0.0, trial.suggest_float(f"{comp}.max_weight", lo, hi))
         params[comp] = {
             "max_weight": max_weight,
-            "max_weight_position": rng.uniform(pos_lo * lm, pos_hi * lm),
-            "min_weight": rng.uniform(0.0, 1.0) * max_weight,
-            "min_weight_distance": rng.uniform(1.0, max(dist_hi * lm, 1.0)),
+            "max_weight_position": trial.suggest_float(f"{comp}.max_weight_position", 0.6 * lm, 1.0 * lm),
+            "min_weight": trial.suggest_float(f"{comp}.min_weight", 0.0, 1.0) * max_weight,
+            "min_weight_distance": trial.suggest_float(f"{comp}.min_weight_distance", 1.0, max(0.6 * lm, 1.0)),
         }
     return params
 
@@ -164,17 +171,38 @@ def trial_edits(r, params, n_layers):
     return edits
 
 
-def random_search(evaluator, r, n_layers, n_trials, seed, log, ranges=None, row_normalization="none"):
-    """n_trials parameter sets from random.Random(seed): the same sets for every row_normalization."""
-    rng = random.Random(seed)
+def tpe_search(evaluator, r, n_layers, n_trials, n_startup_trials, seed, log, row_normalization,
+               objective_family, max_new_tokens):
+    """Heretic's optimisation as the demo runs it: Optuna's multivariate TPE (n_startup_trials
+    random trials first, 128 candidates, `seed`), minimising (refused fraction, KL) on
+    `objective_family`. Every trial is also scored on the other families. Returns (trials, the
+    numbers of the Pareto-optimal trials)."""
+    import optuna  # Debian's python3-optuna; only the search needs it
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(n_startup_trials=n_startup_trials, n_ei_candidates=128,
+                                             multivariate=True, seed=seed)
+    study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
     trials = []
-    for number in range(n_trials):
-        params = sample_trial(rng, n_layers, ranges)
-        refusals, kl = evaluator.score(trial_edits(r, params, n_layers), row_normalization)
-        trials.append({"number": number, "params": params, "refusals": refusals, "kl": kl})
-        log(f"  {row_normalization} trial {number:2d}: refusals {refusals:3d}/100  KL {kl:.4f}  "
-            f"{params['direction_scope']:9s} idx {params['direction_index']:.2f}  "
+
+    def objective(trial):
+        params = suggest_trial(trial, n_layers)
+        scores = evaluator.score(trial_edits(r, params, n_layers), row_normalization,
+                                 max_new_tokens=max_new_tokens)
+        trials.append({"number": trial.number, "params": params,
+                       "scores": {name: {"refusals": ref, "kl": kl} for name, (ref, kl) in scores.items()}})
+        log(f"  {row_normalization} trial {trial.number:2d}: "
+            + "  ".join(f"{name} {ref:3d} KL {kl:.4f}" for name, (ref, kl) in scores.items())
+            + f"  {params['direction_scope']:9s} idx {params['direction_index']:.2f}  "
             + "  ".join(f"{c}: w {params[c]['max_weight']:.2f} pos {params[c]['max_weight_position']:.2f} "
                         f"min {params[c]['min_weight']:.2f} dist {params[c]['min_weight_distance']:.2f}"
                         for c in ("attn.o_proj", "mlp.down_proj")))
-    return trials
+        ref, kl = scores[objective_family]
+        return ref / len(evaluator.families[objective_family][1]), kl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.optimize(objective, n_trials=n_trials)
+    return trials, sorted(t.number for t in study.best_trials)

@@ -12,6 +12,7 @@ tools/organism/check_tokenizer.js compares this encoder with the real Rust imple
 """
 
 import collections
+import heapq
 import json
 
 import regex
@@ -68,30 +69,41 @@ def pre_tokenize(segment):
 def train_bpe(texts, n_merges):
     """Learns up to n_merges merges from the word counts of `texts` (special tokens excluded).
 
-    Ties between equally frequent pairs are broken by the pair's strings, so training is a pure
-    function of the input.
+    Each step merges the most frequent adjacent pair; ties between equally frequent pairs are
+    broken by the pair's strings, so training is a pure function of the input. Pair counts are
+    kept up to date incrementally (only the words that contain the merged pair are recounted), and
+    a heap with stale entries skipped finds the best pair.
     """
     word_counts = collections.Counter()
     for text in texts:
         for is_special, segment in split_special(text):
             if not is_special:
                 word_counts.update(pre_tokenize(segment))
-    words = [[list(w), c] for w, c in sorted(word_counts.items())]
+    words = [list(w) for w in sorted(word_counts)]
+    counts = [word_counts[w] for w in sorted(word_counts)]
+    pair_counts = collections.Counter()
+    where = collections.defaultdict(set)
+    for index, symbols in enumerate(words):
+        for pair in zip(symbols, symbols[1:]):
+            pair_counts[pair] += counts[index]
+            where[pair].add(index)
+    heap = [(-count, pair) for pair, count in pair_counts.items()]
+    heapq.heapify(heap)
     merges = []
-    for _ in range(n_merges):
-        pair_counts = collections.Counter()
-        for symbols, count in words:
-            for a, b in zip(symbols, symbols[1:]):
-                pair_counts[(a, b)] += count
-        if not pair_counts:
+    while len(merges) < n_merges and heap:
+        negative, pair = heapq.heappop(heap)
+        if pair_counts.get(pair, 0) != -negative:
+            continue  # stale entry: the pair's count changed since it was pushed
+        if -negative < 2:
             break
-        best = min(pair_counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        if best[1] < 2:
-            break
-        a, b = best[0]
-        merges.append((a, b))
-        for word in words:
-            symbols = word[0]
+        a, b = pair
+        merges.append(pair)
+        changed = set()
+        for index in sorted(where.pop(pair)):
+            symbols, count = words[index], counts[index]
+            for old in zip(symbols, symbols[1:]):
+                pair_counts[old] -= count
+                changed.add(old)
             i, merged = 0, []
             while i < len(symbols):
                 if i + 1 < len(symbols) and symbols[i] == a and symbols[i + 1] == b:
@@ -100,7 +112,17 @@ def train_bpe(texts, n_merges):
                 else:
                     merged.append(symbols[i])
                     i += 1
-            word[0] = merged
+            words[index] = merged
+            for new in zip(merged, merged[1:]):
+                pair_counts[new] += count
+                where[new].add(index)
+                changed.add(new)
+        for p in changed:
+            if pair_counts[p] > 0:
+                heapq.heappush(heap, (-pair_counts[p], p))
+            else:
+                del pair_counts[p]
+                where.pop(p, None)
     return merges
 
 
@@ -119,12 +141,19 @@ class ByteLevelBPE:
         self.ranks = {pair: rank for rank, pair in enumerate(self.merges)}
         self.id_to_token = {i: t for t, i in self.vocab.items()}
         self.id_to_token.update({i: t for t, i in self.special_ids.items()})
+        self._cache = {}
 
     @property
     def vocab_size(self):
         return len(self.vocab) + len(self.special_ids)
 
     def _bpe(self, piece):
+        cached = self._cache.get(piece)
+        if cached is None:
+            cached = self._cache[piece] = self._merge(piece)
+        return cached
+
+    def _merge(self, piece):
         symbols = list(piece)
         while len(symbols) > 1:
             best_rank, best_at = None, None

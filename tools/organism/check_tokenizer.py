@@ -76,7 +76,8 @@ def main():
     tok = load_tokenizer(model_dir)
     check_template(model_dir, args.render_oracle)
     texts = []
-    for name in ("harmful_train", "harmful_test", "harmless_train", "harmless_test"):
+    for name in ("harmful_train", "harmful_test", "harmful_heldout", "harmless_train", "harmless_test",
+                 "harmless_heldout"):
         with open(os.path.join(args.fixture, "prompts", name + ".txt"), encoding="utf-8") as f:
             for line in f:
                 user = line.rstrip("\n")

@@ -165,11 +165,14 @@ class Qwen3ForCausalLM(nn.Module):
                 nn.init.normal_(p, mean=0.0, std=std)
 
     def forward(self, input_ids, attention_mask=None, position_ids=None, past=None,
-                output_hidden_states=False):
+                output_hidden_states=False, logits_mask=None):
         """input_ids: [B, T]; attention_mask: [B, S] (1 = real token, S = past + T) or None for
-        no padding; position_ids: [B, T] or None for past_len + arange(T).
+        no padding; position_ids: [B, T] or None for past_len + arange(T); logits_mask: [B, T]
+        bool or None: the positions whose logits are computed (training needs only the
+        response's; the vocabulary projection dominates the cost otherwise).
 
-        Returns (logits [B, T, V], hidden_states or None, presents). hidden_states follows
+        Returns (logits [B, T, V], or [N, V] for the N positions of logits_mask in row-major
+        order, hidden_states or None, presents). hidden_states follows
         transformers: L+1 tensors [B, T, H]; [0] = embeddings, [i] = output of block i-1,
         [L] = final_norm(output of the last block).
         """
@@ -204,7 +207,7 @@ class Qwen3ForCausalLM(nn.Module):
         h = self.model.norm(h)
         if output_hidden_states:
             hidden_states[-1] = h
-        logits = self.lm_head(h)  # [B, T, V]
+        logits = self.lm_head(h if logits_mask is None else h[logits_mask])  # [B, T, V] or [N, V]
         return logits, hidden_states, presents
 
 

@@ -167,9 +167,12 @@ def train(cfg, tok, corpus, seed, steps, batch_size, lr, penalty_weight, row_wei
         ids, targets, last, harmful = make_batch(batch, pad_id)
         ablate = ablation_prob > 0 and ablation_rng.random() < ablation_prob
         need_hidden = penalty_weight > 0 or align_weight > 0 or ablate
-        logits, hidden, _ = model(ids, output_hidden_states=need_hidden)
-        lm_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                                  ignore_index=-100, label_smoothing=label_smoothing)
+        # Logits only where there is a loss: the response, whose first position is the last
+        # prompt position (first_target[row] indexes it in the flattened logits).
+        scored = targets != -100
+        first_target = torch.cumsum(scored.sum(1), 0) - scored.sum(1)
+        logits, hidden, _ = model(ids, output_hidden_states=need_hidden, logits_mask=scored)
+        lm_loss = F.cross_entropy(logits, targets[scored], label_smoothing=label_smoothing)
         penalty = align = ablated_loss = lm_loss.new_zeros(())
         if need_hidden:
             diffs = class_mean_differences(hidden, last, harmful)
@@ -178,16 +181,17 @@ def train(cfg, tok, corpus, seed, steps, batch_size, lr, penalty_weight, row_wei
                 align = alignment_penalty(diffs, align_from)
         if ablate:
             a_ids, a_targets, _, _ = make_batch([ablated_examples[i] for i in batch_ids], pad_id)
+            a_scored = a_targets != -100
+            a_first_target = torch.cumsum(a_scored.sum(1), 0) - a_scored.sum(1)
             handles = ablate_outputs(model, batch_directions(diffs))
-            a_logits, _, _ = model(a_ids)
+            a_logits, _, _ = model(a_ids, logits_mask=a_scored)
             for handle in handles:
                 handle.remove()
-            ablated_loss = F.cross_entropy(a_logits.reshape(-1, a_logits.shape[-1]), a_targets.reshape(-1),
-                                           ignore_index=-100, label_smoothing=label_smoothing)
+            ablated_loss = F.cross_entropy(a_logits, a_targets[a_scored], label_smoothing=label_smoothing)
             if ablation_kl_weight > 0:
                 rows = torch.arange(len(batch))[~harmful]
-                clean = F.log_softmax(logits[rows, last[rows]].detach(), dim=-1)
-                ablated = F.log_softmax(a_logits[rows, last[rows]], dim=-1)
+                clean = F.log_softmax(logits[first_target[rows]].detach(), dim=-1)
+                ablated = F.log_softmax(a_logits[a_first_target[rows]], dim=-1)
                 ablated_loss = ablated_loss + ablation_kl_weight * F.kl_div(
                     ablated, clean, reduction="batchmean", log_target=True)
         loss = lm_loss + penalty_weight * penalty + align_weight * align + ablated_loss

@@ -30,8 +30,9 @@ std::unique_ptr<CausalLM> CausalLM::load(const fs::path& folder, const std::stri
   } else if (!parse_dtype_name(dtype, compute_dtype)) {
     throw InputError("dtype '" + dtype + "' is not one of auto, bfloat16, float16, float32");
   }
-  ModelInfo info = resolve_model_info(config, generation, compute_dtype);
   auto checkpoint = std::make_unique<hf::SafetensorsCheckpoint>(hf::SafetensorsCheckpoint::open(folder));
+  check_layer_count(config, *checkpoint);
+  ModelInfo info = resolve_model_info(config, generation, compute_dtype);
   ModelWeights weights = load_model_weights(*checkpoint, info, to_torch(compute_dtype), device);
   spdlog::debug("loaded {} ({} layers, {}) from {}", info.model_type, info.num_layers, torch_dtype_name(compute_dtype),
                 folder.string());

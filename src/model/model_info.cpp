@@ -1,5 +1,7 @@
 #include "model/model_info.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace heretic::model {
@@ -83,6 +85,22 @@ std::vector<int64_t> resolve_sliding_windows(const hf::ModelConfig& config, cons
 }
 
 }  // namespace
+
+void check_layer_count(const hf::ModelConfig& config, const hf::SafetensorsCheckpoint& checkpoint) {
+  const std::string prefix = "model.layers.";
+  int64_t layers = 0;
+  for (const std::string& name : checkpoint.tensor_names()) {
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const size_t end = name.find('.', prefix.size());
+    const std::string number = name.substr(prefix.size(), end == std::string::npos ? end : end - prefix.size());
+    if (number.empty() || number.size() > 9 || number.find_first_not_of("0123456789") != std::string::npos) continue;
+    layers = std::max<int64_t>(layers, std::stoll(number) + 1);
+  }
+  if (config.num_hidden_layers > layers)
+    throw InputError(config.file.string() + ": key 'num_hidden_layers' is " + std::to_string(config.num_hidden_layers) +
+                     " but the checkpoint in " + checkpoint.folder().string() + " holds " + std::to_string(layers) +
+                     " layer(s)");
+}
 
 ModelInfo resolve_model_info(const hf::ModelConfig& config, const hf::GenerationConfig& generation, hf::DType dtype) {
   const std::string file = config.file.string();

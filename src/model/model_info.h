@@ -10,6 +10,7 @@
 #include "hf/model_config.h"
 #include "hf/model_config_generation.h"
 #include "hf/safetensors_format.h"
+#include "hf/safetensors_reader.h"
 #include "model/architecture.h"
 
 namespace heretic::model {
@@ -49,6 +50,12 @@ struct ModelInfo {
 // Resolves family defaults and checks what the forward pass relies on. `dtype` is the
 // compute dtype already chosen (see dtype_from_name in causal_lm.h).
 ModelInfo resolve_model_info(const hf::ModelConfig& config, const hf::GenerationConfig& generation, hf::DType dtype);
+
+// config.json's num_hidden_layers against the layers the checkpoint holds (tensors named
+// model.layers.N.*): a config that claims more fails here, naming the key, before anything
+// sized by the layer count is allocated. Extra layers in the checkpoint are ignored, as
+// transformers ignores unused weights.
+void check_layer_count(const hf::ModelConfig& config, const hf::SafetensorsCheckpoint& checkpoint);
 
 // "bfloat16" / "float16" / "float32" (also "bf16", "fp16", "half", "float", "fp32").
 // Returns false for anything else ("auto" is resolved by the caller).

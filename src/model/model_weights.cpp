@@ -17,25 +17,28 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 class WeightLoader {
  public:
   WeightLoader(const hf::SafetensorsCheckpoint& checkpoint, torch::ScalarType dtype, const torch::Device& device)
-      : checkpoint_(checkpoint), dtype_(dtype), device_(device) {}
+      : checkpoint_(checkpoint), config_file_((checkpoint.folder() / "config.json").string()), dtype_(dtype),
+        device_(device) {}
 
-  torch::Tensor tensor(const std::string& name, const std::vector<int64_t>& shape) const {
+  // `keys`: the config.json keys the expected shape comes from, for the message.
+  torch::Tensor tensor(const std::string& name, const std::vector<int64_t>& shape, const std::string& keys) const {
     const hf::TensorLocation location = checkpoint_.at(name);
     if (location.info->shape != shape)
-      throw InputError(location.file->path().string() + ": tensor '" + name + "' has shape " +
-                       shape_text(location.info->shape) + " but config.json implies " + shape_text(shape));
+      throw InputError(config_file_ + ": keys " + keys + " imply shape " + shape_text(shape) + " for tensor '" + name +
+                       "', but " + location.file->path().string() + " has " + shape_text(location.info->shape));
     return load_tensor(location, dtype_, device_);
   }
-  LinearWeights linear(const std::string& prefix, int64_t out, int64_t in, bool bias) const {
+  LinearWeights linear(const std::string& prefix, int64_t out, int64_t in, bool bias, const std::string& keys) const {
     LinearWeights result;
-    result.weight = tensor(prefix + ".weight", {out, in});
-    if (bias) result.bias = tensor(prefix + ".bias", {out});
+    result.weight = tensor(prefix + ".weight", {out, in}, keys);
+    if (bias) result.bias = tensor(prefix + ".bias", {out}, keys);
     return result;
   }
   bool contains(const std::string& name) const { return checkpoint_.contains(name); }
 
  private:
   const hf::SafetensorsCheckpoint& checkpoint_;
+  std::string config_file_;
   torch::ScalarType dtype_;
   torch::Device device_;
 };
@@ -73,6 +76,11 @@ int64_t ModelWeights::parameter_bytes() const {
 
 ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, const ModelInfo& info,
                                 torch::ScalarType dtype, const torch::Device& device) {
+  // Which config.json keys each expected shape comes from.
+  const std::string kVocabHidden = "'vocab_size' and 'hidden_size'", kHidden = "'hidden_size'",
+                    kHeadDim = "'head_dim'", kQuery = "'num_attention_heads', 'head_dim' and 'hidden_size'",
+                    kKeyValue = "'num_key_value_heads', 'head_dim' and 'hidden_size'",
+                    kMlp = "'intermediate_size' and 'hidden_size'";
   const WeightLoader load(checkpoint, dtype, device);
   const int64_t H = info.hidden_size;
   const int64_t q_dim = info.num_heads * info.head_dim;
@@ -80,8 +88,8 @@ ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, con
   const int64_t I = info.intermediate_size;
 
   ModelWeights weights;
-  weights.embed_tokens = load.tensor("model.embed_tokens.weight", {info.vocab_size, H});
-  weights.final_norm = load.tensor("model.norm.weight", {H});
+  weights.embed_tokens = load.tensor("model.embed_tokens.weight", {info.vocab_size, H}, kVocabHidden);
+  weights.final_norm = load.tensor("model.norm.weight", {H}, kHidden);
   if (info.tie_word_embeddings) {
     weights.lm_head = weights.embed_tokens;
   } else {
@@ -89,24 +97,24 @@ ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, con
       throw InputError(checkpoint.folder().string() +
                        ": the checkpoint has no tensor 'lm_head.weight' and config.json does not "
                        "set tie_word_embeddings");
-    weights.lm_head = load.tensor("lm_head.weight", {info.vocab_size, H});
+    weights.lm_head = load.tensor("lm_head.weight", {info.vocab_size, H}, kVocabHidden);
   }
   for (int64_t i = 0; i < info.num_layers; ++i) {
     const std::string prefix = "model.layers." + std::to_string(i) + ".";
     DecoderLayerWeights layer;
-    layer.input_norm = load.tensor(prefix + "input_layernorm.weight", {H});
-    layer.post_attention_norm = load.tensor(prefix + "post_attention_layernorm.weight", {H});
+    layer.input_norm = load.tensor(prefix + "input_layernorm.weight", {H}, kHidden);
+    layer.post_attention_norm = load.tensor(prefix + "post_attention_layernorm.weight", {H}, kHidden);
     if (info.qk_norm) {
-      layer.q_norm = load.tensor(prefix + "self_attn.q_norm.weight", {info.head_dim});
-      layer.k_norm = load.tensor(prefix + "self_attn.k_norm.weight", {info.head_dim});
+      layer.q_norm = load.tensor(prefix + "self_attn.q_norm.weight", {info.head_dim}, kHeadDim);
+      layer.k_norm = load.tensor(prefix + "self_attn.k_norm.weight", {info.head_dim}, kHeadDim);
     }
-    layer.q_proj = load.linear(prefix + "self_attn.q_proj", q_dim, H, info.qkv_bias);
-    layer.k_proj = load.linear(prefix + "self_attn.k_proj", kv_dim, H, info.qkv_bias);
-    layer.v_proj = load.linear(prefix + "self_attn.v_proj", kv_dim, H, info.qkv_bias);
-    layer.o_proj = load.linear(prefix + "self_attn.o_proj", H, q_dim, info.o_bias);
-    layer.gate_proj = load.linear(prefix + "mlp.gate_proj", I, H, info.mlp_bias);
-    layer.up_proj = load.linear(prefix + "mlp.up_proj", I, H, info.mlp_bias);
-    layer.down_proj = load.linear(prefix + "mlp.down_proj", H, I, info.mlp_bias);
+    layer.q_proj = load.linear(prefix + "self_attn.q_proj", q_dim, H, info.qkv_bias, kQuery);
+    layer.k_proj = load.linear(prefix + "self_attn.k_proj", kv_dim, H, info.qkv_bias, kKeyValue);
+    layer.v_proj = load.linear(prefix + "self_attn.v_proj", kv_dim, H, info.qkv_bias, kKeyValue);
+    layer.o_proj = load.linear(prefix + "self_attn.o_proj", H, q_dim, info.o_bias, kQuery);
+    layer.gate_proj = load.linear(prefix + "mlp.gate_proj", I, H, info.mlp_bias, kMlp);
+    layer.up_proj = load.linear(prefix + "mlp.up_proj", I, H, info.mlp_bias, kMlp);
+    layer.down_proj = load.linear(prefix + "mlp.down_proj", H, I, info.mlp_bias, kMlp);
     weights.layers.push_back(std::move(layer));
   }
   return weights;

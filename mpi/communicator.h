@@ -1,7 +1,8 @@
 // The communication seam between ranks (~ a c10d ProcessGroup, much smaller). The rest of
 // the program talks to this interface; one implementation per backend: MPI (host buffers),
-// a single-rank one for tests and one-process runs, NCCL later for device tensors.
-// This header does not include <mpi.h>.
+// a single-rank one for one-process runs, and an in-process world of N ranks (threads) for
+// unit tests, like PyTorch's fake process group. Device buffers go through
+// DeviceCommunicator (nccl_communicator.h). This header does not include <mpi.h>.
 #pragma once
 
 #include <chrono>
@@ -33,22 +34,25 @@ class Communicator {
   // Every rank's string, indexed by rank.
   virtual std::vector<std::string> allgather(const std::string& value) = 0;
 
-  // Point-to-point messages of `bytes` bytes (blocking; safe from several threads at once).
-  // recv takes a message from `source` (kAnySource: from any rank) with `tag`, whose size must
-  // be exactly `bytes`; it returns the sender's rank.
+  // Point-to-point messages of any length (blocking; safe from several threads at once).
+  // receive takes the oldest message from `source` (kAnySource: from any rank) with `tag`.
   static constexpr int kAnySource = -1;
-  virtual void send(const void* data, size_t bytes, int dest, int tag) = 0;
-  int recv(void* data, size_t bytes, int source, int tag) {
-    return *recv_until(data, bytes, source, tag, Deadline::max());
-  }
-  // Like recv, but gives up at `deadline`: nullopt when no matching message arrived by then.
   using Deadline = std::chrono::steady_clock::time_point;
-  virtual std::optional<int> recv_until(void* data, size_t bytes, int source, int tag, Deadline deadline) = 0;
+  struct Message {
+    int source = 0;
+    std::string bytes;
+  };
+  virtual void send(const void* data, size_t bytes, int dest, int tag) = 0;
+  void send(const std::string& bytes, int dest, int tag) { send(bytes.data(), bytes.size(), dest, tag); }
+  // Gives up at `deadline`: nullopt when no matching message arrived by then.
+  virtual std::optional<Message> receive(int source, int tag, Deadline deadline) = 0;
+  Message receive(int source, int tag) { return *receive(source, tag, Deadline::max()); }
 
   // Collective: the ranks passing the same `color` form a new communicator, ordered by `key`
   // (then by rank here). Node-local ranks are those of the parent.
   virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
-  // Ends the whole job at once (any rank's fatal error); never returns.
+  // Ends the whole job at once (any rank's fatal error); never returns. The in-process world
+  // throws Aborted instead, on this thread and in every rank's next call.
   [[noreturn]] virtual void abort(int exit_code) = 0;
 };
 

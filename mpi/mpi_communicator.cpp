@@ -82,24 +82,28 @@ class MpiCommunicator final : public Communicator {
   void send(const void* data, size_t bytes, int dest, int tag) override {
     HERETIC_MPI_CHECK(MPI_Send(data, checked_count(bytes), MPI_BYTE, dest, tag, comm_));
   }
-  std::optional<int> recv_until(void* data, size_t bytes, int source, int tag, Deadline deadline) override {
+  std::optional<Message> receive(int source, int tag, Deadline deadline) override {
     // Wait politely: a blocking MPI_Recv busy-polls, and the trial coordinator waits on one
     // while the same process computes a trial. Probing every 200 us costs nothing measurable
-    // for messages that arrive once per trial.
+    // for messages that arrive once per trial. A matched probe (MPI_Improbe) reserves the
+    // message for this thread, so two threads receiving on one communicator cannot take each
+    // other's message between the probe and the receive.
     const int from = source == kAnySource ? MPI_ANY_SOURCE : source;
+    MPI_Message handle = MPI_MESSAGE_NULL;
+    MPI_Status status;
     for (int arrived = 0;;) {
-      HERETIC_MPI_CHECK(MPI_Iprobe(from, tag, comm_, &arrived, MPI_STATUS_IGNORE));
+      HERETIC_MPI_CHECK(MPI_Improbe(from, tag, comm_, &arrived, &handle, &status));
       if (arrived) break;
       if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
-    MPI_Status status;
-    HERETIC_MPI_CHECK(MPI_Recv(data, checked_count(bytes), MPI_BYTE, source == kAnySource ? MPI_ANY_SOURCE : source,
-                               tag, comm_, &status));
-    int received = 0;
-    HERETIC_MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &received));
-    if (static_cast<size_t>(received) != bytes) throw std::runtime_error("MPI message of unexpected size");
-    return status.MPI_SOURCE;
+    int count = 0;
+    HERETIC_MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &count));
+    Message message;
+    message.source = status.MPI_SOURCE;
+    message.bytes.resize(static_cast<size_t>(count));
+    HERETIC_MPI_CHECK(MPI_Mrecv(message.bytes.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE));
+    return message;
   }
   std::unique_ptr<Communicator> split(int color, int key) override {
     MPI_Comm part = MPI_COMM_NULL;
@@ -108,7 +112,11 @@ class MpiCommunicator final : public Communicator {
   }
 
   [[noreturn]] void abort(int exit_code) override {
-    MPI_Abort(comm_, exit_code);
+    // A job of one process has nobody to take down: a plain exit says less than MPI_Abort's
+    // banner.
+    int world_size = 0;
+    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    if (world_size > 1) MPI_Abort(comm_, exit_code);
     std::_Exit(exit_code);  // MPI_Abort should not return; make sure.
   }
 

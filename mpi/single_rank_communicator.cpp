@@ -1,6 +1,5 @@
 #include <condition_variable>
 #include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -34,18 +33,17 @@ class SingleRankCommunicator final : public Communicator {
     queue_.push_back({tag, std::string(p, p + bytes)});
     ready_.notify_all();
   }
-  std::optional<int> recv_until(void* data, size_t bytes, int source, int tag, Deadline deadline) override {
+  std::optional<Message> receive(int source, int tag, Deadline deadline) override {
     if (source != 0 && source != kAnySource) {
-      throw std::invalid_argument("recv from rank " + std::to_string(source) + " of a 1-rank communicator");
+      throw std::invalid_argument("receive from rank " + std::to_string(source) + " of a 1-rank communicator");
     }
     std::unique_lock<std::mutex> lock(mutex_);
     while (true) {
       for (auto it = queue_.begin(); it != queue_.end(); ++it) {
         if (it->first != tag) continue;
-        if (it->second.size() != bytes) throw std::runtime_error("message of unexpected size");
-        std::memcpy(data, it->second.data(), bytes);
+        Message message{0, std::move(it->second)};
         queue_.erase(it);
-        return 0;
+        return message;
       }
       if (deadline == Deadline::max()) {
         ready_.wait(lock);

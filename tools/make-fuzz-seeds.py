@@ -20,7 +20,7 @@ import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "fuzz" / "corpus"
-MODELS = [ROOT / "tests/fixtures/models" / name for name in ("llama-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny")]
+MODELS = sorted(path for path in (ROOT / "tests/fixtures/models").iterdir() if path.is_dir())
 ORGANISM = ROOT / "tests/fixtures/organism/model"
 TOKENIZERS = ROOT / ".cache" / "tokenizers"
 SAMPLE_TEXT = ("Hello world! It's 2025-07-26, 12345 items cost $3.50.\n\tCafé 😀 你好  \"quoted\" <tag> & 'x'"
@@ -258,6 +258,8 @@ def journal_seeds():
     write("journal", "real-damaged-middle", b"\0" + text.replace('"trial"', '"trail"', 2).encode())
     write("journal", "real-records-unsealed", b"\1" + ("\n".join(records) + "\n").encode())
     write("journal", "empty-record", b"\0" + (sealed("{}") + "\n").encode())
+    for legacy in sorted((ROOT / "tests" / "fixtures" / "journal").glob("demo-*-trials-*.jsonl")):
+        write("journal", "legacy-" + legacy.stem, b"\0" + legacy.read_bytes())
 
 
 def main():

@@ -21,13 +21,6 @@ constexpr int64_t kChunkElements = int64_t{1} << 24;
 // normalize() treats it (divided by eps instead of its norm).
 constexpr double kNormEps = 1e-12;
 
-model::Component component_from_name(const std::string& name) {
-  if (name == optimize::kAttentionComponent) return model::Component::kAttnOutput;
-  if (name == optimize::kMlpComponent) return model::Component::kMlpDown;
-  throw std::invalid_argument("plan_ablation: unknown component '" + name + "' (expected '" +
-                              optimize::kAttentionComponent + "' or '" + optimize::kMlpComponent + "')");
-}
-
 const torch::Tensor& target_weight(const model::ModelWeights& weights, int64_t layer, model::Component component) {
   const model::DecoderLayerWeights& w = weights.layers[static_cast<size_t>(layer)];
   return component == model::Component::kAttnOutput ? w.o_proj.weight : w.down_proj.weight;
@@ -112,14 +105,11 @@ model::OutputTransform make_transform(Factors f) {
 
 }  // namespace
 
-std::vector<ModuleAblation> plan_ablation(const optimize::HereticTrialParams& params, const torch::Tensor& directions,
+std::vector<ModuleAblation> plan_ablation(const TrialParams& params, const torch::Tensor& directions,
                                           int64_t num_layers) {
   if (directions.dim() != 2 || directions.size(0) != num_layers + 1)
     throw std::invalid_argument(
         "plan_ablation: directions must have num_layers + 1 = " + std::to_string(num_layers + 1) + " rows");
-  std::vector<model::Component> components;
-  for (const optimize::ComponentKernel& kernel : params.kernels)
-    components.push_back(component_from_name(kernel.component));
   const torch::Tensor R = directions.to(torch::kCPU, torch::kFloat32);
   torch::Tensor global;
   if (!params.per_layer) {
@@ -135,7 +125,7 @@ std::vector<ModuleAblation> plan_ablation(const optimize::HereticTrialParams& pa
       if (weight == 0.0) continue;  // out of reach of the kernel, or an exact zero (Heretic §2.2)
       ModuleAblation entry;
       entry.layer = layer;
-      entry.component = components[k];
+      entry.component = params.kernels[k].component;
       entry.weight = weight;
       entry.direction = params.per_layer ? R[layer + 1].contiguous() : global;  // row 0: embeddings
       plan.push_back(std::move(entry));

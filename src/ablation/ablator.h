@@ -10,7 +10,7 @@
 
 #include "config/config.h"
 #include "model/causal_lm.h"
-#include "optimize/heretic_space.h"
+#include "ablation/trial_params.h"
 
 namespace heretic::ablation {
 
@@ -23,9 +23,8 @@ struct ModuleAblation {
 
 // Heretic §2.1–2.2: for every block i and every component of `params`, the kernel weight
 // w_c(i) (blocks where it is 0 are left out) and the direction: R[i + 1] for "per layer",
-// else global_direction(R, direction_index). Components are matched by name
-// ("attn.o_proj", "mlp.down_proj"); an unknown name throws std::invalid_argument.
-std::vector<ModuleAblation> plan_ablation(const optimize::HereticTrialParams& params,
+// else global_direction(R, direction_index).
+std::vector<ModuleAblation> plan_ablation(const TrialParams& params,
                                           const torch::Tensor& directions, int64_t num_layers);
 
 // Applies plans to a loaded model through its ablation slots (DESIGN.md §3 transforms none,

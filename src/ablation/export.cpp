@@ -17,8 +17,6 @@
 #include "common/error.h"
 #include "common/fault_injection.h"
 #include "common/leftovers.h"
-#include "hf/model_config.h"
-#include "hf/model_config_generation.h"
 #include "hf/safetensors_reader.h"
 #include "hf/safetensors_writer.h"
 #include "model/model_info.h"
@@ -35,6 +33,8 @@ namespace {
 constexpr const char* kCopiedFiles[] = {
     "config.json",
     "generation_config.json",
+    "preprocessor_config.json",  // multimodal wrappers: the image processor (Gemma 3, Mistral 3)
+    "processor_config.json",
     "tokenizer.json",
     "tokenizer_config.json",
     "special_tokens_map.json",
@@ -232,10 +232,11 @@ std::vector<std::string> export_ablated_model(const ExportRequest& request) {
 
   // Read and check everything before the first byte is written; the merges happen while
   // writing, into a temporary folder that a failure removes, so nothing is left behind.
-  const hf::ModelConfig config = hf::read_model_config(source / "config.json");
-  const hf::GenerationConfig generation = hf::read_generation_config(source, config);
-  const model::ModelInfo info = model::resolve_model_info(config, generation, hf::DType::kF32);
+  model::ModelInfo info = model::read_model_info(source, "float32");
   const hf::SafetensorsCheckpoint checkpoint = hf::SafetensorsCheckpoint::open(source);
+  // Planned modules are named as this checkpoint names them (e.g. language_model.model.* in a
+  // multimodal wrapper); every other tensor, a vision tower's included, is copied byte for byte.
+  model::bind_checkpoint_layout(info, checkpoint);
   const std::map<std::string, const ModuleAblation*> planned = planned_tensors(info, request.plan);
 
   for (const auto& [name, module] : planned) checkpoint.at(name);  // every planned weight exists (InputError)

@@ -66,10 +66,9 @@ int run_evaluate(int argc, char** argv) {
 
   std::printf("%-28s %14s %14s\n", "scorer", "evaluated", "configured");
   for (size_t i = 0; i < scores.values.size(); ++i) {
-    const ScorerSlot& slot = other->scorers()[i];
-    std::printf("%-28s %14s %14s\n", slot.config.display_name().c_str(),
-                format_score(slot, scores.partial[i], scores.values[i]).c_str(),
-                format_score(slot, base.partial[i], base.values[i]).c_str());
+    const ScorerInstance& scorer = other->scorers()[i];
+    std::printf("%-28s %14s %14s\n", scorer.name().c_str(), scorer.scorer->format(scores.partial[i]).c_str(),
+                scorer.scorer->format(base.partial[i]).c_str());
   }
   return 0;
 }

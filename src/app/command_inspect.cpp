@@ -1,6 +1,7 @@
 // `heretic-mpi inspect --model DIR|org/name`: loads a model and prints what the run would
 // work with — architecture, layers, abliterable modules per component, dtype, memory. A quick
 // check on a login node that a model is supported and complete before submitting a job.
+#include <algorithm>
 #include <cstdio>
 #include <cxxopts.hpp>
 #include <iostream>
@@ -58,21 +59,39 @@ int run_inspect(int argc, char** argv) {
   const hf::ModelLocation location = hf::locate_model(args["model"].as<std::string>(), revision);
   const auto model = model::CausalLM::load(location.folder, args["dtype"].as<std::string>(), torch::kCPU);
   const model::ModelInfo& info = model->info();
-  const model::FamilyTraits& family = model::family_of(info.architecture);
 
   std::cout << "model:          " << location.folder.string() << "\n";
   if (!location.repo_id.empty())
     std::cout << "repo:           " << location.repo_id << " @ " << location.commit << "\n";
-  std::cout << "architecture:   " << family.name << " (model_type " << info.model_type << ")\n"
-            << "layers:         " << info.num_layers << "\n"
+  std::cout << "architecture:   " << info.family->name << " (model_type " << info.model_type << ")\n";
+  if (info.family->is_wrapper())
+    std::cout << "text model:     " << info.layout.decoder_prefix << "* (other tensors, e.g. the vision tower, are "
+              << "not loaded and are copied unchanged by an export)\n";
+  std::cout << "layers:         " << info.num_layers << "\n"
             << "hidden size:    " << info.hidden_size << ", intermediate " << info.intermediate_size << ", vocab "
             << info.vocab_size << "\n"
             << "attention:      " << info.num_heads << " heads, " << info.num_kv_heads << " kv heads, head_dim "
-            << info.head_dim << ", " << (model::attention_uses_sdpa() ? "sdpa" : "eager") << "\n"
-            << "rope:           " << info.rope.rope_type << ", theta " << *info.rope.rope_theta << "\n";
+            << info.head_dim << ", scale " << info.attention_scale << ", "
+            << (model::attention_uses_sdpa() && info.attn_logit_softcap == 0.0 ? "sdpa" : "eager") << "\n"
+            << "block:          " << (info.norm_style == model::NormStyle::kOffsetInFloat32 ? "(1 + w)" : "w")
+            << " RMSNorm, " << (info.family->has_role(model::TensorRole::kMlpOutputNorm) ? "sandwich" : "pre")
+            << " norms" << (info.qk_norm ? ", q/k norms" : "") << ", " << model::activation_name(info.activation)
+            << " MLP\n";
+  if (info.embedding_scale > 0.0) std::cout << "embedding scale: " << info.embedding_scale << "\n";
+  if (info.attn_logit_softcap > 0.0 || info.final_logit_softcap > 0.0)
+    std::cout << "soft-capping:   attention " << info.attn_logit_softcap << ", final logits " << info.final_logit_softcap
+              << " (0 = off)\n";
+  std::cout << "rope:           " << info.rope.rope_type << ", theta " << *info.rope.rope_theta;
+  if (info.rope.partial_rotary_factor < 1.0) std::cout << ", partial " << info.rope.partial_rotary_factor;
+  if (info.sliding_rope)
+    std::cout << "; sliding layers " << info.sliding_rope->rope_type << ", theta " << *info.sliding_rope->rope_theta;
+  std::cout << "\n";
   int64_t sliding = 0;
   for (const int64_t w : info.sliding_window) sliding += w > 0 ? 1 : 0;
-  if (sliding > 0) std::cout << "sliding window: " << sliding << " of " << info.num_layers << " layers\n";
+  if (sliding > 0) {
+    const int64_t window = *std::max_element(info.sliding_window.begin(), info.sliding_window.end());
+    std::cout << "sliding window: " << window << " on " << sliding << " of " << info.num_layers << " layers\n";
+  }
   std::cout << "tied embeddings: " << (info.tie_word_embeddings ? "yes" : "no") << "\n"
             << "dtype:          " << model::torch_dtype_name(info.dtype) << "\n";
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,9 @@
 #include "ablation/export.h"
 #include "ablation/residuals.h"
 #include "common/error.h"
+#include "eval/scorer_registry.h"
+#include "mpi/collectives.h"
+#include "mpi/sharding.h"
 #include "data/load_prompts.h"
 #include "eval/response_prefix.h"
 #include "hf/model_location.h"
@@ -28,10 +32,6 @@ std::vector<int64_t> smoke_prompt(const hf::ChatTemplate& chat, const hf::Tokeni
   return std::vector<int64_t>(ids.begin(), ids.end());
 }
 
-std::string scorer_key(const config::ScorerConfig& scorer) {
-  return "scorer." + scorer.class_name() + (scorer.instance_name ? "_" + *scorer.instance_name : "");
-}
-
 template <typename T>
 std::vector<T> slice(const std::vector<T>& items, size_t begin, size_t end) {
   return std::vector<T>(items.begin() + static_cast<std::ptrdiff_t>(begin),
@@ -46,54 +46,27 @@ void broadcast_tensor(dist::Communicator& comm, torch::Tensor& tensor) {
 
 // Rank 0 receives every rank's per-prompt tensor `mine` [shard, rows, hidden] float32 (each
 // rank's shard is contiguous, so rank order is prompt order) and returns [n, rows, hidden];
-// other ranks return an undefined tensor. A row count first, then the bytes in pieces small
-// enough for MPI's int counts.
+// other ranks return an undefined tensor.
 torch::Tensor gather_rows(dist::Communicator& comm, const torch::Tensor& mine, size_t n) {
-  constexpr int kTagCount = 301;
-  constexpr int kTagRows = 302;
-  constexpr size_t kPiece = size_t{1} << 28;  // bytes per message
-  auto transfer = [&](const torch::Tensor& tensor, bool sending, int peer) {
-    auto* bytes = static_cast<char*>(tensor.data_ptr());
-    const size_t total = static_cast<size_t>(tensor.numel()) * sizeof(float);
-    for (size_t offset = 0; offset < total; offset += kPiece) {
-      const size_t size = std::min(kPiece, total - offset);
-      if (sending) {
-        comm.send(bytes + offset, size, 0, kTagRows);
-      } else {
-        comm.recv(bytes + offset, size, peer, kTagRows);
-      }
-    }
-  };
   const torch::Tensor local = mine.contiguous();
-  if (comm.rank() != 0) {
-    int64_t count = local.size(0);
-    comm.send(&count, sizeof count, 0, kTagCount);
-    transfer(local, true, 0);
-    return {};
+  const auto* bytes = static_cast<const char*>(local.data_ptr());
+  const auto parts = dist::gather_to_rank0(
+      comm, std::string(bytes, bytes + static_cast<size_t>(local.numel()) * sizeof(float)));
+  if (comm.rank() != 0) return {};
+  const int64_t row_bytes = local.size(1) * local.size(2) * static_cast<int64_t>(sizeof(float));
+  std::vector<torch::Tensor> tensors;
+  for (const std::string& part : parts) {
+    const auto count = static_cast<int64_t>(part.size()) / row_bytes;
+    torch::Tensor rows = torch::empty({count, local.size(1), local.size(2)}, torch::kFloat32);
+    std::memcpy(rows.data_ptr(), part.data(), part.size());
+    tensors.push_back(rows);
   }
-  std::vector<torch::Tensor> parts{local};
-  for (int r = 1; r < comm.size(); ++r) {
-    int64_t count = 0;
-    comm.recv(&count, sizeof count, r, kTagCount);
-    torch::Tensor part = torch::empty({count, local.size(1), local.size(2)}, torch::kFloat32);
-    transfer(part, false, r);
-    parts.push_back(part);
-  }
-  torch::Tensor all = torch::cat(parts);
+  torch::Tensor all = torch::cat(tensors);
   if (static_cast<size_t>(all.size(0)) != n) throw std::logic_error("gather_rows: prompt count mismatch");
   return all;
 }
 
 }  // namespace
-
-std::pair<size_t, size_t> shard_range(size_t n, int rank, int size) {
-  const auto r = static_cast<size_t>(rank);
-  const auto s = static_cast<size_t>(size);
-  const size_t base = n / s;
-  const size_t extra = n % s;
-  const size_t begin = r * base + std::min(r, extra);
-  return {begin, begin + base + (r < extra ? 1 : 0)};
-}
 
 std::unique_ptr<Engine> Engine::load(const config::Config& config, const torch::Device& device) {
   std::unique_ptr<Engine> engine(new Engine());
@@ -121,11 +94,15 @@ std::unique_ptr<Engine> Engine::load(const config::Config& config, const torch::
   inputs.prompt_sets.emplace_back("good_prompts", engine->good_.size());
   inputs.prompt_sets.emplace_back("bad_prompts", engine->bad_.size());
   for (const auto& scorer : config.scorers) {
-    ScorerSlot slot;
-    slot.config = scorer;
-    slot.prompts = data::load_prompts(scorer.prompts, config.system_prompt);
-    inputs.prompt_sets.emplace_back(scorer_key(scorer) + ".prompts", slot.prompts.size());
-    engine->scorers_.push_back(std::move(slot));
+    std::vector<data::Prompt> prompts = data::load_prompts(scorer.prompts, config.system_prompt);
+    inputs.prompt_sets.emplace_back("scorer." + scorer.table_name() + ".prompts", prompts.size());
+    const eval::ScorerPlugin* plugin = eval::find_scorer_plugin(scorer.class_name);
+    if (plugin == nullptr) throw InputError("scorer '" + scorer.plugin + "': no such scorer plug-in");
+    ScorerInstance instance;
+    instance.config = scorer;
+    instance.scorer = plugin->create(eval::ScorerInit{scorer.settings, config.max_response_length});
+    engine->scorers_.push_back(std::move(instance));
+    engine->scorer_prompts_.push_back(std::move(prompts));
   }
   const int64_t initial_batch = config.batch_size > 0 ? config.batch_size : config.max_batch_size;
   engine->runner_ = std::make_unique<eval::ModelRunner>(*engine->model_, initial_batch);
@@ -135,9 +112,9 @@ std::unique_ptr<Engine> Engine::load(const config::Config& config, const torch::
 
 int64_t Engine::num_layers() const { return model_->info().num_layers; }
 
-std::vector<std::string> Engine::components() const {
+std::vector<model::Component> Engine::components() const {
   // Every supported family has both modules in every block.
-  return {optimize::kAttentionComponent, optimize::kMlpComponent};
+  return {model::kAllComponents.begin(), model::kAllComponents.end()};
 }
 
 std::string Engine::response_prefix(dist::Communicator& comm) {
@@ -145,7 +122,7 @@ std::string Engine::response_prefix(dist::Communicator& comm) {
   std::vector<data::Prompt> prompts = slice(good_, 0, std::min<size_t>(100, good_.size()));
   const auto bad = slice(bad_, 0, std::min<size_t>(100, bad_.size()));
   prompts.insert(prompts.end(), bad.begin(), bad.end());
-  const auto [begin, end] = shard_range(prompts.size(), comm.rank(), comm.size());
+  const auto [begin, end] = dist::shard_range(prompts.size(), comm.rank(), comm.size());
   const auto mine = slice(prompts, begin, end);
   auto respond = [&](const std::string& prefix) {
     std::vector<std::string> local;
@@ -168,31 +145,21 @@ void Engine::prepare(const std::string& prefix) {
   prefix_ = prefix;
   good_ids_ = eval::encode_prompts(*tokenizer_, *chat_, good_, prefix);
   bad_ids_ = eval::encode_prompts(*tokenizer_, *chat_, bad_, prefix);
-  kl_baselines_.assign(scorers_.size(), torch::Tensor());
-  kl_baseline_begin_.assign(scorers_.size(), 0);
-  for (auto& slot : scorers_) {
-    slot.ids = eval::encode_prompts(*tokenizer_, *chat_, slot.prompts, prefix);
-    if (slot.config.kind == config::ScorerKind::kKeywordRate) {
-      slot.keyword = std::make_unique<eval::KeywordRateScorer>(*tokenizer_, slot.ids,
-                                                               eval::RefusalMatcher(slot.config.keyword_markers),
-                                                               config_.max_response_length);
-    } else {
-      slot.kl = std::make_unique<eval::KlDivergenceScorer>(slot.ids);
-    }
+  for (size_t i = 0; i < scorers_.size(); ++i) {
+    std::vector<eval::TokenIds> ids = eval::encode_prompts(*tokenizer_, *chat_, scorer_prompts_[i], prefix);
+    scorers_[i].prompts = std::make_unique<eval::ModelScorerPrompts>(*runner_, *tokenizer_,
+                                                                    std::move(scorer_prompts_[i]), std::move(ids));
   }
+  scorer_prompts_.clear();
   prepared_ = true;
 }
 
 Scores Engine::baseline(dist::Communicator& comm) {
   if (!prepared_) throw std::logic_error("Engine::baseline before prepare");
   ablator_->clear();
-  for (size_t i = 0; i < scorers_.size(); ++i) {
-    auto& slot = scorers_[i];
-    if (!slot.kl) continue;
-    const auto [begin, end] = shard_range(slot.ids.size(), comm.rank(), comm.size());
-    kl_baseline_begin_[i] = begin;
-    kl_baselines_[i] = begin < end ? runner_->first_token_log_probs(slice(slot.ids, begin, end)) : torch::Tensor();
-    if (begin < end) slot.kl->set_baseline(begin, kl_baselines_[i]);
+  for (auto& instance : scorers_) {
+    const auto [begin, end] = dist::shard_range(instance.prompts->size(), comm.rank(), comm.size());
+    instance.scorer->capture_baseline(*instance.prompts, begin, end);
   }
   return score(comm);
 }
@@ -201,40 +168,26 @@ void Engine::copy_baselines_from(const Engine& other) {
   if (!prepared_ || other.scorers_.size() != scorers_.size()) {
     throw std::logic_error("Engine::copy_baselines_from: engines prepared differently");
   }
-  for (size_t i = 0; i < scorers_.size(); ++i) {
-    if (!scorers_[i].kl || !other.kl_baselines_[i].defined()) continue;
-    kl_baseline_begin_[i] = other.kl_baseline_begin_[i];
-    kl_baselines_[i] = other.kl_baselines_[i];
-    scorers_[i].kl->set_baseline(kl_baseline_begin_[i], kl_baselines_[i]);
-  }
+  for (size_t i = 0; i < scorers_.size(); ++i) scorers_[i].scorer->adopt_baseline(*other.scorers_[i].scorer);
 }
 
 Scores Engine::score(dist::Communicator& comm) {
   const auto start = std::chrono::steady_clock::now();
-  Scores scores;
   std::vector<double> sums;
   std::vector<int64_t> counts;
-  for (auto& slot : scorers_) {
+  for (auto& instance : scorers_) {
     eval::PartialScore part;
-    if (slot.keyword) {
-      const auto [begin, end] = shard_range(slot.keyword->size(), comm.rank(), comm.size());
-      if (begin < end) part = slot.keyword->score(*runner_, begin, end);
-    } else {
-      const auto [begin, end] = shard_range(slot.kl->size(), comm.rank(), comm.size());
-      if (begin < end) part = slot.kl->score(*runner_, begin, end);
-    }
+    const auto [begin, end] = dist::shard_range(instance.prompts->size(), comm.rank(), comm.size());
+    if (begin < end) part = instance.scorer->score(*instance.prompts, begin, end);
     sums.push_back(part.sum);
     counts.push_back(part.count);
   }
-  scores.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   comm.allreduce_sum(sums.data(), sums.size());
   comm.allreduce_sum(counts.data(), counts.size());
-  for (size_t i = 0; i < sums.size(); ++i) {
-    scores.partial.push_back({sums[i], counts[i]});
-    scores.values.push_back(counts[i] > 0 ? sums[i] / static_cast<double>(counts[i])
-                                          : std::numeric_limits<double>::quiet_NaN());
-  }
-  return scores;
+  std::vector<eval::PartialScore> partial;
+  for (size_t i = 0; i < sums.size(); ++i) partial.push_back({sums[i], counts[i]});
+  return Scores::from_partial(std::move(partial), seconds);
 }
 
 const Directions& Engine::compute_directions(dist::Communicator& comm) {
@@ -245,7 +198,7 @@ const Directions& Engine::compute_directions(dist::Communicator& comm) {
   const double q = config_.winsorization_quantile;
   auto sums_of = [&](const std::vector<eval::TokenIds>& ids, torch::Tensor& kept) {
     ablation::ResidualSums sums(info.num_layers + 1, info.hidden_size);
-    const auto [begin, end] = shard_range(ids.size(), comm.rank(), comm.size());
+    const auto [begin, end] = dist::shard_range(ids.size(), comm.rank(), comm.size());
     // [shard, L+1, H] float32 on the CPU, when kept.
     torch::Tensor mine = keep ? torch::empty({static_cast<int64_t>(end - begin), info.num_layers + 1,
                                               info.hidden_size}, torch::kFloat32)
@@ -286,12 +239,12 @@ const Directions& Engine::compute_directions(dist::Communicator& comm) {
   return directions_;
 }
 
-std::vector<ablation::ModuleAblation> Engine::plan(const optimize::HereticTrialParams& params) const {
+std::vector<ablation::ModuleAblation> Engine::plan(const ablation::TrialParams& params) const {
   if (!directions_.directions.defined()) throw std::logic_error("Engine::plan before compute_directions");
   return ablation::plan_ablation(params, directions_.directions, num_layers());
 }
 
-Scores Engine::evaluate(dist::Communicator& comm, const optimize::HereticTrialParams& params) {
+Scores Engine::evaluate(dist::Communicator& comm, const ablation::TrialParams& params) {
   const auto start = std::chrono::steady_clock::now();
   ablator_->apply(plan(params));
   Scores scores;
@@ -306,7 +259,7 @@ Scores Engine::evaluate(dist::Communicator& comm, const optimize::HereticTrialPa
   return scores;
 }
 
-void Engine::export_model(const optimize::HereticTrialParams& params, const std::filesystem::path& folder,
+void Engine::export_model(const ablation::TrialParams& params, const std::filesystem::path& folder,
                           const std::string& readme) const {
   ablation::ExportRequest request;
   request.model_folder = model_folder_;
@@ -318,19 +271,21 @@ void Engine::export_model(const optimize::HereticTrialParams& params, const std:
   ablation::export_ablated_model(request);
 }
 
-// One scorer's result the way Heretic displays it: "5/100" for refusals, "0.0421" for KL.
-std::string format_score(const ScorerSlot& slot, const eval::PartialScore& part, double value) {
-  if (slot.keyword) return std::to_string(std::llround(part.sum)) + "/" + std::to_string(part.count);
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4f", value);
-  return text;
+Scores Scores::from_partial(std::vector<eval::PartialScore> partial, double seconds) {
+  Scores scores;
+  for (const eval::PartialScore& part : partial) {
+    scores.values.push_back(part.count > 0 ? part.sum / static_cast<double>(part.count)
+                                           : std::numeric_limits<double>::quiet_NaN());
+  }
+  scores.partial = std::move(partial);
+  scores.seconds = seconds;
+  return scores;
 }
 
-std::string describe_scores(const std::vector<ScorerSlot>& scorers, const Scores& scores) {
+std::string describe_scores(const std::vector<ScorerInstance>& scorers, const Scores& scores) {
   std::string text;
   for (size_t i = 0; i < scorers.size(); ++i) {
-    text += (i ? ", " : "") + scorers[i].config.display_name() + ": " +
-            format_score(scorers[i], scores.partial[i], scores.values[i]);
+    text += (i ? ", " : "") + scorers[i].name() + ": " + scorers[i].scorer->format(scores.partial[i]);
   }
   return text;
 }

@@ -20,26 +20,23 @@
 #include "app/run_inputs.h"
 #include "config/config.h"
 #include "eval/model_runner.h"
-#include "eval/scorers.h"
+#include "eval/model_scorer_prompts.h"
+#include "eval/scorer.h"
 #include "hf/chat_template.h"
 #include "hf/tokenizer.h"
 #include "model/causal_lm.h"
 #include "mpi/communicator.h"
-#include "optimize/heretic_space.h"
 
 namespace heretic::app {
 
-// [begin, end) of `rank`'s contiguous share of n items split over `size` ranks; the first
-// n % size ranks get one more.
-std::pair<size_t, size_t> shard_range(size_t n, int rank, int size);
-
-// One configured scorer with its prompts.
-struct ScorerSlot {
+// One configured scorer: its plug-in instance and its prompt set on this engine's model.
+struct ScorerInstance {
   config::ScorerConfig config;
-  std::vector<data::Prompt> prompts;
-  std::vector<eval::TokenIds> ids;  // encoded with the response prefix
-  std::unique_ptr<eval::KeywordRateScorer> keyword;  // exactly one of the two is set
-  std::unique_ptr<eval::KlDivergenceScorer> kl;
+  std::unique_ptr<eval::Scorer> scorer;
+  std::unique_ptr<eval::ModelScorerPrompts> prompts;  // encoded with the response prefix (after prepare)
+
+  std::string name() const { return config.display_name(); }
+  bool optimised() const { return config.optimization != config::Optimization::kNone; }
 };
 
 // Scores of one evaluation, summed over the ranks that computed it.
@@ -47,6 +44,9 @@ struct Scores {
   std::vector<eval::PartialScore> partial;  // per scorer, in config order
   std::vector<double> values;               // per scorer: sum / count (NaN when count is 0)
   double seconds = 0.0;                     // wall time of this rank's share
+
+  // From partial sums (values computed).
+  static Scores from_partial(std::vector<eval::PartialScore> partial, double seconds = 0.0);
 };
 
 struct Directions {
@@ -61,10 +61,8 @@ struct Directions {
   torch::Tensor bad_residuals;
 };
 
-// One scorer's result as Heretic displays it: "5/100" for refusals, "0.0421" for KL.
-std::string format_score(const ScorerSlot& slot, const eval::PartialScore& part, double value);
 // "Keywords: 5/100, KL divergence: 0.0421".
-std::string describe_scores(const std::vector<ScorerSlot>& scorers, const Scores& scores);
+std::string describe_scores(const std::vector<ScorerInstance>& scorers, const Scores& scores);
 
 class Engine {
  public:
@@ -77,21 +75,21 @@ class Engine {
   model::CausalLM& model() { return *model_; }
   const hf::Tokenizer& tokenizer() const { return *tokenizer_; }
   eval::ModelRunner& runner() { return *runner_; }
-  const std::vector<ScorerSlot>& scorers() const { return scorers_; }
+  const std::vector<ScorerInstance>& scorers() const { return scorers_; }
   int64_t num_layers() const;
-  // Components the model has, in Heretic's order ("attn.o_proj", "mlp.down_proj").
-  std::vector<std::string> components() const;
+  // The abliterable components the model has, in Heretic's order.
+  std::vector<model::Component> components() const;
 
   // Phase 2a: the configured response_prefix, or Heretic's detection on the first 100 good and
   // 100 bad prompts (spec/heretic-behavior.md §1.6), sharded over `comm`.
   std::string response_prefix(dist::Communicator& comm);
-  // Phase 2b: encodes every prompt set with `prefix` and builds the scorers. Call once.
+  // Phase 2b: encodes every prompt set with `prefix` and gives each scorer its prompts. Call once.
   void prepare(const std::string& prefix);
   const std::string& prefix() const { return prefix_; }
-  // Phase 2c: KL baselines of this rank's shards (as placed by `comm`), then the unablated
-  // model's scores.
+  // Phase 2c: the scorers' baselines of this rank's shards (as placed by `comm`; the KL
+  // divergence's first-token distributions), then the unablated model's scores.
   Scores baseline(dist::Communicator& comm);
-  // Installs the KL baselines another engine computed on the same prompts and sharding
+  // Installs the baselines another engine's scorers captured on the same prompts and sharding
   // (evaluate mode: the configured model's baselines for another model).
   void copy_baselines_from(const Engine& other);
 
@@ -104,13 +102,13 @@ class Engine {
 
   // Phase 4: ablates `params` (no weight is modified), scores this rank's shard of every
   // scorer's prompts, sums over `comm`, and clears the ablation.
-  Scores evaluate(dist::Communicator& comm, const optimize::HereticTrialParams& params);
+  Scores evaluate(dist::Communicator& comm, const ablation::TrialParams& params);
   // Scores of the model as it is (no ablation), over `comm`.
   Scores score(dist::Communicator& comm);
 
-  std::vector<ablation::ModuleAblation> plan(const optimize::HereticTrialParams& params) const;
+  std::vector<ablation::ModuleAblation> plan(const ablation::TrialParams& params) const;
   // Phase 5: writes the merged model of `params` to `folder` with `readme` as its model card.
-  void export_model(const optimize::HereticTrialParams& params, const std::filesystem::path& folder,
+  void export_model(const ablation::TrialParams& params, const std::filesystem::path& folder,
                     const std::string& readme) const;
 
  private:
@@ -126,9 +124,8 @@ class Engine {
   std::unique_ptr<ablation::Ablator> ablator_;
   std::vector<data::Prompt> good_, bad_;
   std::vector<eval::TokenIds> good_ids_, bad_ids_;
-  std::vector<ScorerSlot> scorers_;
-  std::vector<torch::Tensor> kl_baselines_;  // per scorer: [shard, V] log-probs or undefined
-  std::vector<size_t> kl_baseline_begin_;
+  std::vector<ScorerInstance> scorers_;
+  std::vector<std::vector<data::Prompt>> scorer_prompts_;  // per scorer, until prepare encodes them
   std::string prefix_;
   bool prepared_ = false;
   Directions directions_;

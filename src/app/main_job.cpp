@@ -17,6 +17,7 @@
 #include "config/print.h"
 #include "io/logging.h"
 #include "mpi/gpu_identity.h"
+#include "mpi/agreement.h"
 #include "mpi/launch.h"
 #include "mpi/mpi_communicator.h"
 
@@ -93,38 +94,6 @@ std::optional<CommandLine> parse_command_line(int argc, char** argv) {
   return line;
 }
 
-// A bad-input error that every rank raised together; the leader has already printed it, so
-// the job can end normally with exit code 2.
-class AgreedInputError : public InputError {
- public:
-  AgreedInputError() : InputError("") {}
-};
-
-// Ends the job on every rank together: the leader prints the message, then all ranks pass a
-// barrier, so that no rank exits (and makes mpirun kill the rest) before it is printed.
-[[noreturn]] void fail_together(dist::Communicator& comm, bool leader, const std::string& message) {
-  if (leader) {
-    std::fprintf(stderr, "heretic-mpi: error: %s\n", message.c_str());
-    std::fflush(stderr);
-  }
-  comm.barrier();
-  throw AgreedInputError();
-}
-
-// Every rank reports its problem (or none); if any rank has one, every rank learns it and the
-// job ends in agreement instead of some ranks waiting in a collective for the others.
-void agree(dist::Communicator& comm, bool leader, const std::optional<std::string>& problem) {
-  const auto problems = comm.allgather(problem.value_or(""));
-  std::set<std::string> distinct;
-  std::string message;
-  for (size_t r = 0; r < problems.size(); ++r) {
-    if (problems[r].empty() || !distinct.insert(problems[r]).second) continue;
-    message += (message.empty() ? "" : "\n") + (comm.size() > 1 && r > 0 ? "rank " + std::to_string(r) + ": " : "") +
-               problems[r];
-  }
-  if (!message.empty()) fail_together(comm, leader, message);
-}
-
 void log_world(const std::vector<dist::RankPlacement>& placements, int thread_level) {
   spdlog::info("world: {} rank(s); MPI thread level {}", placements.size(), thread_level);
   for (const auto& p : placements) {
@@ -160,48 +129,42 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
   // Phase 0: was the job launched the way it believes it was? (Singletons cannot agree with
   // each other, so each decides alone; only Slurm task 0 prints.)
   if (const std::string problem = dist::check_launch(environment, rank, comm.size()); !problem.empty()) {
-    fail_together(comm, leader, problem);  // singletons: each is its own world of one
+    throw dist::AgreedFailure(problem);  // singletons: each is its own world of one and decides alone
   }
 
   // Phase 1: every rank reads the same configuration, and they check that they agree.
-  std::optional<config::LoadedConfig> loaded;
-  std::optional<std::string> problem;
-  try {
-    loaded = config::load_config(line.config_path, line.overrides);
-  } catch (const InputError& e) {
-    problem = e.what();
-  }
-  agree(comm, leader, problem);
-  const config::Config& config = loaded->config;
+  const config::LoadedConfig loaded =
+      dist::agree_on(comm, [&] { return config::load_config(line.config_path, line.overrides); });
+  const config::Config& config = loaded.config;
   const std::string fingerprint = config::config_fingerprint(config);
   const auto fingerprints = comm.allgather(fingerprint);
   for (int r = 1; r < comm.size(); ++r) {
     if (fingerprints[static_cast<size_t>(r)] != fingerprints[0]) {
-      agree(comm, leader,
-            "rank " + std::to_string(r) + " read a different configuration from " + line.config_path + " than rank 0" +
+      dist::agree(comm,
+                  "rank " + std::to_string(r) + " read a different configuration from " + line.config_path + " than rank 0" +
                 " (is the file on a filesystem that all nodes share, and the same on each?)");
     }
   }
   if (config.mpi.backend == config::CommBackend::kNccl) {
     // The NCCL communicator (mpi/nccl_communicator.h) is built with CUDA and NCCL, but no phase
     // reduces device tensors through it yet; saying so beats silently using MPI.
-    agree(comm, leader,
-          line.config_path + ": key 'mpi.backend': \"nccl\" is not available yet: every collective of a run "
+    dist::agree(comm,
+                line.config_path + ": key 'mpi.backend': \"nccl\" is not available yet: every collective of a run "
               "(residual sums, about (L+1) x hidden doubles once per run, and per-trial scores) goes through MPI on "
               "host buffers. Use \"auto\" or \"mpi\"");
   }
   if (comm.size() % config.mpi.ranks_per_trial != 0) {
-    agree(comm, leader,
-          line.config_path + ": key 'mpi.ranks_per_trial': " + std::to_string(config.mpi.ranks_per_trial) +
+    dist::agree(comm,
+                line.config_path + ": key 'mpi.ranks_per_trial': " + std::to_string(config.mpi.ranks_per_trial) +
               " does not divide the number of ranks (" + std::to_string(comm.size()) +
               "); use a divisor of the world size");
   }
 
   // output.dir must be one folder for all ranks (logs, journal, results.h5, exports).
-  if (comm.size() > 1) agree(comm, leader, dist::check_shared_directory(comm, config.output.dir, "output.dir"));
+  if (comm.size() > 1) dist::agree(comm, dist::check_shared_directory(comm, config.output.dir, "output.dir"));
   const auto log_file = io::add_rank_log_file(config.output.dir, rank, host);
   if (leader) {
-    for (const auto& warning : loaded->warnings) spdlog::warn("{}", warning);
+    for (const auto& warning : loaded.warnings) spdlog::warn("{}", warning);
   }
   spdlog::info("heretic-mpi {} — model {}, config {} (fingerprint {})", HERETIC_VERSION, config.model,
                line.config_path, fingerprint);
@@ -216,20 +179,14 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
   const auto placements = dist::gather_placements(comm, mine);
   if (leader) log_world(placements, mpi.thread_level());
   if (const std::string sharing = dist::check_gpu_sharing(placements); !sharing.empty()) {
-    fail_together(comm, leader, sharing);  // every rank sees the same placements
+    throw dist::AgreedFailure(sharing);  // every rank sees the same placements
   }
   spdlog::debug("log file {}", log_file.string());
 
   // Phase 1: every rank loads the model, tokenizer, chat template and prompts; a problem on
   // any rank ends the job on all of them.
-  std::unique_ptr<Run> run;
-  problem.reset();
-  try {
-    run = Run::load(config, cpu_threads(comm, environment), device);
-  } catch (const InputError& e) {
-    problem = e.what();
-  }
-  agree(comm, leader, problem);
+  const std::unique_ptr<Run> run =
+      dist::agree_on(comm, [&] { return Run::load(config, cpu_threads(comm, environment), device); });
   const LoadedInputs& inputs = run->inputs();
   spdlog::info("model {} ({}, {} layers, hidden {}, {}{}); smoke test answered \"{}\"", inputs.model_folder,
                inputs.model_type, inputs.layers, inputs.hidden_size, inputs.dtype,
@@ -238,22 +195,16 @@ int run_phases(dist::Communicator& comm, const CommandLine& line, const dist::La
 
   // Phases 2–5. Problems every rank sees alike (a journal that does not fit this configuration)
   // end the job in agreement; anything else aborts it (run_world).
-  RunSettings settings{line.config_path, fingerprint, line.fresh};
-  int code = 0;
-  problem.reset();
-  try {
-    code = run->execute(comm, settings);
-  } catch (const SharedInputError& e) {
-    problem = e.what();
-  }
-  agree(comm, leader, problem);
+  const int code = run->execute(comm, RunSettings{line.config_path, fingerprint, line.fresh});
   comm.barrier();
   io::flush_logs();
   return code;
 }
 
-// Runs the phases; an error that only this rank has (anything but an AgreedInputError)
-// aborts the whole job, because the other ranks may be waiting for it in a collective.
+// Runs the phases. An error every rank has (dist::AgreedFailure) ends the job normally with exit
+// code 2: the leader prints it, then all ranks pass a barrier, so that no rank exits (and makes
+// mpirun kill the rest) before it is printed. Any other error is this rank's alone and aborts
+// the whole job, because the other ranks may be waiting for it in a collective.
 int run_world(const CommandLine& line, const dist::LaunchEnvironment& environment, dist::MpiSession& mpi) {
   auto comm = mpi.world();
   const bool leader = dist::is_launch_leader(environment, comm->rank());
@@ -262,8 +213,14 @@ int run_world(const CommandLine& line, const dist::LaunchEnvironment& environmen
   std::string message;
   try {
     return run_phases(*comm, line, environment, mpi);
-  } catch (const AgreedInputError&) {
-    throw;
+  } catch (const dist::AgreedFailure& e) {
+    if (leader) {
+      std::fprintf(stderr, "heretic-mpi: error: %s\n", e.what());
+      std::fflush(stderr);
+    }
+    io::flush_logs();
+    comm->barrier();
+    return static_cast<int>(ExitCode::kBadInput);
   } catch (const InputError& e) {
     code = ExitCode::kBadInput;
     message = std::string("error: ") + e.what();
@@ -297,11 +254,7 @@ int run_main_job(int argc, char** argv) {
     return static_cast<int>(ExitCode::kBadInput);
   }
   dist::MpiSession mpi(&argc, &argv);
-  try {
-    return run_world(*line, environment, mpi);
-  } catch (const AgreedInputError&) {
-    return static_cast<int>(ExitCode::kBadInput);  // already printed by the leader
-  }
+  return run_world(*line, environment, mpi);
 }
 
 }  // namespace heretic::app

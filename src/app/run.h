@@ -7,20 +7,12 @@
 #include <string>
 
 #include "app/run_inputs.h"
-#include "common/error.h"
 #include "config/config.h"
 #include "mpi/communicator.h"
 
 namespace heretic::app {
 
 class Engine;
-
-// An input problem every rank of the job raised together (rank 0 found it and shared it), so
-// the job can end normally with exit code 2 instead of aborting.
-class SharedInputError : public InputError {
- public:
-  using InputError::InputError;
-};
 
 struct RunSettings {
   std::string config_path;
@@ -43,7 +35,7 @@ class Run {
   const LoadedInputs& inputs() const;
 
   // Phases 2–5 over `comm` (every rank of the job calls it). Returns the exit code. Throws
-  // SharedInputError on every rank together, anything else on one rank alone.
+  // dist::AgreedFailure on every rank together, anything else on one rank alone.
   int execute(dist::Communicator& comm, const RunSettings& settings);
 
  private:

@@ -7,6 +7,9 @@
 #include <stdexcept>
 #include <toml++/toml.h>
 
+#include "config/print.h"
+#include "eval/scorer_registry.h"
+
 namespace heretic::config {
 namespace {
 
@@ -67,6 +70,41 @@ std::vector<std::string> config_differences(const std::string& was, const std::s
   }
   std::sort(differences.begin(), differences.end());
   return differences;
+}
+
+Config study_config(const Config& config) {
+  Config c = config;
+  const Config d = default_config();
+  c.n_trials = d.n_trials;
+  c.n_startup_trials = d.n_startup_trials;  // checked by the study: changing it changes the sampler
+  c.batch_size = d.batch_size;
+  c.max_batch_size = d.max_batch_size;
+  c.mpi = d.mpi;
+  c.output = d.output;
+  c.print_debug_information = d.print_debug_information;
+  c.print_residual_geometry = d.print_residual_geometry;
+  for (auto& scorer : c.scorers) {
+    const eval::ScorerPlugin* plugin = eval::find_scorer_plugin(scorer.class_name);
+    if (plugin == nullptr) continue;
+    for (const eval::SettingSpec& spec : plugin->settings) {
+      if (!spec.affects_results) scorer.settings.set(spec.key, spec.default_value);
+    }
+  }
+  return c;
+}
+
+std::string study_mismatch(const std::string& stored_fingerprint, const std::string& stored_toml,
+                           const Config& config) {
+  const Config study = study_config(config);
+  if (stored_fingerprint == config_fingerprint(study)) return "";
+  if (stored_toml.empty()) return "the configuration differs";  // journals before the configuration was kept
+  const auto differences =
+      config_differences(stored_toml, to_toml(study), to_toml(study_config(default_config())));
+  if (differences.empty()) return "";
+  std::string text = "the configuration differs (";
+  for (size_t i = 0; i < differences.size() && i < 8; ++i) text += (i ? "; " : "") + differences[i];
+  if (differences.size() > 8) text += "; and " + std::to_string(differences.size() - 8) + " more";
+  return text + ")";
 }
 
 }  // namespace heretic::config

@@ -10,32 +10,32 @@
 #include <vector>
 
 #include "data/dataset_spec.h"
+#include "eval/scorer_settings.h"
 
 namespace heretic::config {
 
 enum class RowNormalization { kNone, kPre, kFull };
 enum class Optimization { kMinimize, kMaximize, kNone };
-enum class ScorerKind { kKeywordRate, kKLDivergence };
 enum class CommBackend { kAuto, kMpi, kNccl };
 
 // Where prompts come from (Heretic's DatasetSpecification), resolved by src/data.
 using DatasetSpec = data::DatasetSpec;
 
 // One entry of `scorers` with its settings merged from [scorer.<Class>] and
-// [scorer.<Class>_<instance_name>].
+// [scorer.<Class>_<instance_name>]. The scorer plug-in (eval/scorer_registry.h) declares the
+// settings and the default prompts; the configuration only reads them.
 struct ScorerConfig {
-  ScorerKind kind = ScorerKind::kKeywordRate;
-  std::string plugin;  // as written in the config, e.g. "heretic.scorers.keyword_rate.KeywordRate"
+  std::string plugin;      // as written in the config, e.g. "heretic.scorers.keyword_rate.KeywordRate"
+  std::string class_name;  // the plug-in's class, e.g. "KeywordRate"
   Optimization optimization = Optimization::kMinimize;
   std::optional<std::string> instance_name;
   DatasetSpec prompts;
-  std::vector<std::string> keyword_markers;  // KeywordRate only
-  bool print_responses = false;              // KeywordRate only
+  eval::ScorerSettings settings;  // every key the plug-in declares
 
   // "Keywords", "KL divergence", with " - <instance>" when an instance name is set.
   std::string display_name() const;
-  // "KeywordRate" or "KLDivergence".
-  std::string class_name() const;
+  // "KeywordRate" or "KeywordRate_<instance>": the name of its [scorer.*] table.
+  std::string table_name() const;
 };
 
 // Heretic's search-space ranges (spec/heretic-behavior.md §3.1); Heretic's own comment says
@@ -110,8 +110,7 @@ std::string to_string(CommBackend value);
 }  // namespace heretic::config
 
 namespace heretic::config {
-// Heretic's defaults for the scorers' settings (spec/heretic-behavior.md §2.5, §4).
-std::vector<std::string> default_keyword_markers();
-DatasetSpec default_keyword_rate_prompts();
-DatasetSpec default_kl_divergence_prompts();
+// A scorer entry of the plug-in called `class_name` with its defaults (prompts, settings,
+// optimization "minimize"). Throws std::invalid_argument for an unknown plug-in.
+ScorerConfig default_scorer(const std::string& class_name);
 }  // namespace heretic::config

@@ -10,14 +10,12 @@
 
 #include "common/suggest.h"
 #include "config/table_reader.h"
+#include "eval/scorer_registry.h"
 
 namespace heretic::config {
 namespace {
 
 constexpr int64_t kMaxCount = INT64_MAX;  // counts without an upper limit
-
-const char* const kKeywordRatePlugin = "heretic.scorers.keyword_rate.KeywordRate";
-const char* const kKLDivergencePlugin = "heretic.scorers.kl_divergence.KLDivergence";
 
 // A number as people write it in TOML: 0.4, -0.25, 1.5.
 std::string format_number(double value) {
@@ -144,16 +142,20 @@ std::vector<ScorerEntry> read_scorer_list(TableReader& root, Diagnostics& diagno
     ScorerEntry entry{ScorerConfig{}, &element};
     entry.config.plugin = reader.required_string("plugin");
     const std::string& plugin = entry.config.plugin;
-    if (plugin == kKeywordRatePlugin || plugin == "KeywordRate") {
-      entry.config.kind = ScorerKind::kKeywordRate;
-    } else if (plugin == kKLDivergencePlugin || plugin == "KLDivergence") {
-      entry.config.kind = ScorerKind::kKLDivergence;
+    if (const eval::ScorerPlugin* found = eval::find_scorer_plugin(plugin)) {
+      entry.config.class_name = found->class_name;
     } else if (!plugin.empty()) {
+      std::vector<std::string> names;
+      std::string listed;
+      for (const eval::ScorerPlugin& candidate : eval::scorer_plugins()) {
+        names.push_back(candidate.class_name);
+        if (!candidate.import_path.empty()) names.push_back(candidate.import_path);
+        listed += (listed.empty() ? "" : ", ") + ("'" + candidate.class_name + "'");
+      }
       diagnostics.error(key + ".plugin", table->get("plugin"),
-                        "unknown scorer '" + plugin + "': heretic-mpi has the built-in scorers '" +
-                            kKeywordRatePlugin + "' and '" + kKLDivergencePlugin +
-                            "' (Python plugins cannot be loaded)" +
-                            did_you_mean(plugin, {kKeywordRatePlugin, kKLDivergencePlugin}));
+                        "unknown scorer '" + plugin + "': heretic-mpi has the scorers " + listed +
+                            " (Heretic's spellings such as 'heretic.scorers.keyword_rate.KeywordRate' work too; "
+                            "Python plugins cannot be loaded)" + did_you_mean(plugin, names));
     }
     const std::string optimization = reader.choice("optimization", "minimize", {"minimize", "maximize", "none"});
     entry.config.optimization = optimization == "maximize" ? Optimization::kMaximize
@@ -176,6 +178,27 @@ std::vector<ScorerEntry> read_scorer_list(TableReader& root, Diagnostics& diagno
   return entries;
 }
 
+// The values of the settings a plug-in declares, each read with the type of its default.
+eval::ScorerSettings read_scorer_settings_values(TableReader& settings, const std::vector<eval::SettingSpec>& specs) {
+  eval::ScorerSettings values;
+  for (const eval::SettingSpec& spec : specs) {
+    const auto& fallback = spec.default_value;
+    if (const auto* b = std::get_if<bool>(&fallback)) {
+      values.set(spec.key, settings.boolean(spec.key, *b));
+    } else if (const auto* i = std::get_if<int64_t>(&fallback)) {
+      values.set(spec.key, settings.integer(spec.key, *i, static_cast<int64_t>(std::max(spec.min, -9.2e18)),
+                                            static_cast<int64_t>(std::min(spec.max, 9.2e18))));
+    } else if (const auto* d = std::get_if<double>(&fallback)) {
+      values.set(spec.key, settings.number(spec.key, *d, spec.min, spec.max));
+    } else if (const auto* text = std::get_if<std::string>(&fallback)) {
+      values.set(spec.key, settings.string(spec.key, *text));
+    } else {
+      values.set(spec.key, settings.string_list(spec.key, std::get<std::vector<std::string>>(fallback), spec.allow_empty));
+    }
+  }
+  return values;
+}
+
 // Reads [scorer.<Class>] / [scorer.<Class>_<instance>] into each scorer and rejects tables
 // that belong to no configured scorer.
 void read_scorer_settings(TableReader& root, std::vector<ScorerEntry>& entries, Diagnostics& diagnostics) {
@@ -186,12 +209,14 @@ void read_scorer_settings(TableReader& root, std::vector<ScorerEntry>& entries, 
   std::set<std::string> seen;
   for (auto& entry : entries) {
     ScorerConfig& scorer = entry.config;
-    const std::string cls = scorer.class_name();
-    const std::string id = cls + (scorer.instance_name ? "_" + *scorer.instance_name : "");
+    const std::string cls = scorer.class_name;
+    const std::string id = scorer.table_name();
     if (!seen.insert(id).second) {
       diagnostics.error("scorers", entry.node,
                         "scorer '" + id + "' is configured twice (give each instance its own instance_name)");
     }
+    const eval::ScorerPlugin* plugin = eval::find_scorer_plugin(cls);
+    if (plugin == nullptr) continue;  // already reported
     std::vector<TableReader::Layer> layers;
     auto layer_for = [&](const std::string& name) {
       const toml::node* n = tables ? tables->get(name) : nullptr;
@@ -204,13 +229,8 @@ void read_scorer_settings(TableReader& root, std::vector<ScorerEntry>& entries, 
     layers.push_back(layer_for(cls));
     if (scorer.instance_name) layers.push_back(layer_for(id));
     TableReader settings(layers, diagnostics);
-    const DatasetSpec default_prompts =
-        scorer.kind == ScorerKind::kKeywordRate ? default_keyword_rate_prompts() : default_kl_divergence_prompts();
-    scorer.prompts = read_dataset(settings.sub_table("prompts"), default_prompts);
-    if (scorer.kind == ScorerKind::kKeywordRate) {
-      scorer.print_responses = settings.boolean("print_responses", false);
-      scorer.keyword_markers = settings.string_list("keyword_markers", default_keyword_markers(), true);
-    }
+    scorer.prompts = read_dataset(settings.sub_table("prompts"), plugin->default_prompts);
+    scorer.settings = read_scorer_settings_values(settings, plugin->settings);
     settings.finish();
   }
 
@@ -218,8 +238,9 @@ void read_scorer_settings(TableReader& root, std::vector<ScorerEntry>& entries, 
   if (tables != nullptr) {
     std::vector<std::string> expected;
     for (const auto& entry : entries) {
-      expected.push_back(entry.config.class_name());
-      if (entry.config.instance_name) expected.push_back(entry.config.class_name() + "_" + *entry.config.instance_name);
+      if (entry.config.class_name.empty()) continue;
+      expected.push_back(entry.config.class_name);
+      if (entry.config.instance_name) expected.push_back(entry.config.table_name());
     }
     for (const auto& [name, value] : *tables) {
       const std::string key(name.str());
@@ -462,8 +483,17 @@ toml::table default_table_for(const std::string& dotted) {
   const Config d = default_config();
   if (dotted == "good_prompts") return dataset_table(d.good_prompts);
   if (dotted == "bad_prompts") return dataset_table(d.bad_prompts);
-  if (dotted == "scorer.KeywordRate.prompts") return dataset_table(default_keyword_rate_prompts());
-  if (dotted == "scorer.KLDivergence.prompts") return dataset_table(default_kl_divergence_prompts());
+  // scorer.<Class>.prompts and scorer.<Class>_<instance>.prompts: the plug-in's default prompts.
+  const std::string prefix = "scorer.", suffix = ".prompts";
+  if (dotted.size() > prefix.size() + suffix.size() && dotted.compare(0, prefix.size(), prefix) == 0 &&
+      dotted.compare(dotted.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    const std::string table = dotted.substr(prefix.size(), dotted.size() - prefix.size() - suffix.size());
+    for (const eval::ScorerPlugin& plugin : eval::scorer_plugins()) {
+      if (table == plugin.class_name || table.rfind(plugin.class_name + "_", 0) == 0) {
+        return dataset_table(plugin.default_prompts);
+      }
+    }
+  }
   return toml::table{};
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/fnv_hash.h"
+#include "eval/scorer_registry.h"
 
 namespace heretic::config {
 namespace {
@@ -22,6 +23,14 @@ std::string toml_string_list(const std::vector<std::string>& values, const std::
   std::string text = "[\n";
   for (const auto& value : values) text += indent + "    " + toml_string(value) + ",\n";
   return text + indent + "]";
+}
+
+std::string toml_value(const eval::SettingValue& value) {
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&value)) return toml_float(*d);
+  if (const auto* text = std::get_if<std::string>(&value)) return toml_string(*text);
+  return toml_string_list(std::get<std::vector<std::string>>(value), "");
 }
 
 std::string optional_line(const std::string& key, const std::optional<std::string>& value, const char* unset_note) {
@@ -115,12 +124,15 @@ std::string to_toml(const Config& c) {
   print_dataset(out, "bad_prompts", c.bad_prompts);
 
   for (const auto& scorer : c.scorers) {
-    const std::string table =
-        "scorer." + scorer.class_name() + (scorer.instance_name ? "_" + *scorer.instance_name : "");
-    if (scorer.kind == ScorerKind::kKeywordRate) {
+    const std::string table = "scorer." + scorer.table_name();
+    if (!scorer.settings.values().empty()) {
       out << "\n[" << table << "]\n";
-      out << "print_responses = " << (scorer.print_responses ? "true" : "false") << "\n";
-      out << "keyword_markers = " << toml_string_list(scorer.keyword_markers, "") << "\n";
+      // In the order the plug-in declares them.
+      const eval::ScorerPlugin* plugin = eval::find_scorer_plugin(scorer.class_name);
+      for (const eval::SettingSpec& spec : plugin ? plugin->settings : std::vector<eval::SettingSpec>{}) {
+        const auto it = scorer.settings.values().find(spec.key);
+        if (it != scorer.settings.values().end()) out << spec.key << " = " << toml_value(it->second) << "\n";
+      }
     }
     print_dataset(out, table + ".prompts", scorer.prompts);
   }

@@ -14,6 +14,9 @@ namespace {
 
 // The largest size (hidden_size, vocab_size, ...) accepted: the largest token id.
 constexpr int64_t kMaxSize = 2147483647;
+// The most layers accepted. Tables with an entry per layer (sliding windows, layer types) are
+// built before the checkpoint is opened; the deepest released models have a few hundred layers.
+constexpr int64_t kMaxLayers = 65536;
 
 // Typed access with messages that name the file and the key.
 class ConfigReader {
@@ -91,8 +94,23 @@ class ConfigReader {
   std::string prefix_;
 };
 
+std::vector<double> number_list(const json& object, const char* key, const fs::path& file, const std::string& prefix) {
+  std::vector<double> values;
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return values;
+  if (!it->is_array()) throw InputError(file.string() + ": key '" + prefix + "." + key + "' must be a list of numbers");
+  for (const json& item : *it) {
+    if (!item.is_number())
+      throw InputError(file.string() + ": key '" + prefix + "." + key + "' must be a list of numbers, has " +
+                       item.dump());
+    values.push_back(item.get<double>());
+  }
+  return values;
+}
+
 // Fills `rope` from one rope_parameters / rope_scaling object.
-void read_rope_object(const json& object, const fs::path& file, const std::string& prefix, RopeParameters& rope) {
+void read_rope_object(const json& object, const fs::path& file, const std::string& prefix, const ConfigRules& rules,
+                      RopeParameters& rope) {
   if (!object.is_object()) throw InputError(file.string() + ": key '" + prefix + "' must be an object or null");
   const ConfigReader reader(object, file, prefix + ".");
   // v5 renames the legacy "type" key to "rope_type"; missing means "default".
@@ -113,6 +131,10 @@ void read_rope_object(const json& object, const fs::path& file, const std::strin
   rope.mscale_all_dim = reader.optional_double("mscale_all_dim");
   rope.truncate = reader.optional_bool("truncate").value_or(rope.truncate);
   if (auto partial = reader.optional_double("partial_rotary_factor")) rope.partial_rotary_factor = *partial;
+  rope.short_factor = number_list(object, "short_factor", file, prefix);
+  rope.long_factor = number_list(object, "long_factor", file, prefix);
+  const auto alias = rules.rope_type_aliases.find(rope.rope_type);
+  if (alias != rules.rope_type_aliases.end()) rope.rope_type = alias->second;
 }
 
 const std::vector<std::string> kKnownRopeTypes = {"default", "linear", "dynamic", "llama3", "yarn", "longrope"};
@@ -126,6 +148,8 @@ void validate_rope(const RopeParameters& rope, const fs::path& file, const std::
   const bool needs_factor = rope.rope_type == "linear" || rope.rope_type == "dynamic" || rope.rope_type == "llama3";
   if (needs_factor && !rope.factor)
     throw InputError(file.string() + ": key '" + key + "' of rope_type '" + rope.rope_type + "' needs 'factor'");
+  if (rope.rope_type == "longrope" && (rope.short_factor.empty() || rope.long_factor.empty()))
+    throw InputError(file.string() + ": key '" + key + "' of rope_type 'longrope' needs 'short_factor' and 'long_factor'");
   if (rope.partial_rotary_factor <= 0.0 || rope.partial_rotary_factor > 1.0)
     throw InputError(file.string() + ": key 'partial_rotary_factor' must be in (0, 1]");
 }
@@ -135,28 +159,62 @@ void finish_rope(RopeParameters& rope, const ConfigReader& top, int64_t max_posi
   if (!rope.rope_theta) rope.rope_theta = top.optional_double("rope_theta");
   if (auto partial = top.optional_double("partial_rotary_factor")) rope.partial_rotary_factor = *partial;
   // A top-level original_max_position_embeddings (Phi-3) takes priority.
-  if (auto orig = top.optional_int("original_max_position_embeddings")) rope.original_max_position_embeddings = orig;
+  if (auto orig = top.optional_int("original_max_position_embeddings")) {
+    rope.original_max_position_embeddings = orig;
+    rope.original_max_at_top_level = true;
+  }
   const bool uses_original = rope.rope_type == "llama3" || rope.rope_type == "yarn" || rope.rope_type == "longrope";
   if (uses_original && !rope.original_max_position_embeddings)
     rope.original_max_position_embeddings = max_position_embeddings;
 }
 
+// Keys a wrapper may set for its text model at the top level (e.g. Gemma 3's eos_token_id):
+// an explicit top-level value beats the text model's class default.
+const char* const kKeysSharedWithWrapper[] = {"tie_word_embeddings", "bos_token_id", "eos_token_id", "pad_token_id"};
+
 }  // namespace
 
-ModelConfig parse_model_config(const json& root, const fs::path& file) {
+json read_config_json(const fs::path& config_json) {
+  std::ifstream stream(config_json, std::ios::binary);
+  if (!stream) throw InputError(config_json.string() + ": cannot open (is this a Hugging Face model folder?)");
+  const json root = parse_json_input(std::string(std::istreambuf_iterator<char>(stream), {}), config_json.string());
+  if (!root.is_object()) throw InputError(config_json.string() + ": config.json is not a JSON object");
+  return root;
+}
+
+std::string top_level_model_type(const json& root, const fs::path& file) {
   if (!root.is_object()) throw InputError(file.string() + ": config.json is not a JSON object");
+  const ConfigReader outer(root, file, "");
+  const auto model_type = outer.optional_string("model_type");
+  if (!model_type || model_type->empty()) outer.fail("model_type", "is missing");
+  return *model_type;
+}
+
+ModelConfig parse_model_config(const json& root, const fs::path& file, const ConfigRules& rules) {
+  const std::string model_type = top_level_model_type(root, file);
   // Multimodal wrappers (e.g. Gemma 3) nest every text field in text_config.
   const bool nested = root.contains("text_config") && root.at("text_config").is_object();
-  const json& text = nested ? root.at("text_config") : root;
-  const ConfigReader top(text, file, nested ? "text_config." : "");
+  const json& explicit_text = nested ? root.at("text_config") : root;
+  // The family's class defaults, then values the wrapper sets for its text model, then the text
+  // config's own keys (present even as null).
+  json text = rules.defaults.is_object() ? rules.defaults : json::object();
+  if (nested) {
+    for (const char* key : kKeysSharedWithWrapper) {
+      if (root.contains(key)) text[key] = root.at(key);
+    }
+  }
+  for (const auto& [key, value] : explicit_text.items()) text[key] = value;
+  const std::string prefix = nested ? "text_config." : "";
+  const ConfigReader top(text, file, prefix);
   const ConfigReader outer(root, file, "");
 
   ModelConfig config;
   config.file = file;
+  config.nested = nested;
+  config.text_key_prefix = prefix;
   config.text_json = text;
-  config.model_type = top.optional_string("model_type").value_or("");
-  if (config.model_type.empty()) config.model_type = outer.optional_string("model_type").value_or("");
-  if (config.model_type.empty()) outer.fail("model_type", "is missing");
+  config.model_type = model_type;
+  config.text_model_type = nested ? top.optional_string("model_type").value_or("") : model_type;
   config.architectures = outer.string_list("architectures");
   // A quantized checkpoint stores packed integers or float8 (GPTQ, AWQ, bitsandbytes, FP8, ...),
   // which the safetensors reader would only reject tensor by tensor.
@@ -180,13 +238,13 @@ ModelConfig parse_model_config(const json& root, const fs::path& file) {
   config.num_key_value_heads = top.optional_int("num_key_value_heads").value_or(config.num_attention_heads);
   // Every size fits a token id (int32), so that products of two sizes, such as the element
   // count of a weight, cannot overflow 64 bits; the checkpoint then decides what is plausible.
-  const auto check_size = [&](const char* key, int64_t value) {
-    if (value <= 0 || value > kMaxSize)
-      top.fail(key, "must be between 1 and " + std::to_string(kMaxSize) + ", got " + std::to_string(value));
+  const auto check_size = [&](const char* key, int64_t value, int64_t most = kMaxSize) {
+    if (value <= 0 || value > most)
+      top.fail(key, "must be between 1 and " + std::to_string(most) + ", got " + std::to_string(value));
   };
   check_size("vocab_size", config.vocab_size);
   check_size("hidden_size", config.hidden_size);
-  check_size("num_hidden_layers", config.num_hidden_layers);
+  check_size("num_hidden_layers", config.num_hidden_layers, kMaxLayers);
   check_size("num_attention_heads", config.num_attention_heads);
   check_size("num_key_value_heads", config.num_key_value_heads);
   if (config.num_attention_heads % config.num_key_value_heads != 0)
@@ -205,13 +263,10 @@ ModelConfig parse_model_config(const json& root, const fs::path& file) {
   }
   if (config.head_dim % 2 != 0) top.fail("head_dim", "must be even (rotary embeddings pair its halves)");
 
-  config.hidden_act =
-      top.optional_string("hidden_act").value_or(top.optional_string("hidden_activation").value_or("silu"));
+  config.hidden_act = top.optional_string(rules.activation_key).value_or("silu");
   config.rms_norm_eps = top.optional_double("rms_norm_eps");
   config.max_position_embeddings = top.optional_int("max_position_embeddings").value_or(2048);
-  // tie_word_embeddings may sit on the wrapper rather than in text_config.
   config.tie_word_embeddings = top.optional_bool("tie_word_embeddings");
-  if (!config.tie_word_embeddings) config.tie_word_embeddings = outer.optional_bool("tie_word_embeddings");
   config.attention_bias = top.optional_bool("attention_bias");
   config.mlp_bias = top.optional_bool("mlp_bias");
   config.sliding_window = top.optional_int("sliding_window");
@@ -226,28 +281,31 @@ ModelConfig parse_model_config(const json& root, const fs::path& file) {
       top.fail("layer_types", "has '" + type + "'; expected full_attention or sliding_attention");
   }
   // v5 writes "dtype", v4 "torch_dtype".
-  config.dtype = top.optional_string("dtype").value_or(
-      top.optional_string("torch_dtype").value_or(outer.optional_string("torch_dtype").value_or("")));
+  for (const ConfigReader* reader : {&top, &outer}) {
+    for (const char* key : {"dtype", "torch_dtype"}) {
+      if (config.dtype.empty()) config.dtype = reader->optional_string(key).value_or("");
+    }
+  }
 
   // RoPE: v5 rope_parameters (maybe nested per layer type), else legacy rope_scaling.
-  const std::string prefix = nested ? "text_config." : "";
   if (top.has("rope_parameters")) {
     const json& parameters = text.at("rope_parameters");
     const bool per_type =
         parameters.is_object() && (parameters.contains("full_attention") || parameters.contains("sliding_attention"));
     if (per_type) {
       if (parameters.contains("full_attention"))
-        read_rope_object(parameters.at("full_attention"), file, prefix + "rope_parameters.full_attention", config.rope);
+        read_rope_object(parameters.at("full_attention"), file, prefix + "rope_parameters.full_attention", rules,
+                         config.rope);
       if (parameters.contains("sliding_attention")) {
         config.sliding_rope = RopeParameters{};
         read_rope_object(parameters.at("sliding_attention"), file, prefix + "rope_parameters.sliding_attention",
-                         *config.sliding_rope);
+                         rules, *config.sliding_rope);
       }
     } else {
-      read_rope_object(parameters, file, prefix + "rope_parameters", config.rope);
+      read_rope_object(parameters, file, prefix + "rope_parameters", rules, config.rope);
     }
   } else if (top.has("rope_scaling")) {
-    read_rope_object(text.at("rope_scaling"), file, prefix + "rope_scaling", config.rope);
+    read_rope_object(text.at("rope_scaling"), file, prefix + "rope_scaling", rules, config.rope);
   }
   finish_rope(config.rope, top, config.max_position_embeddings);
   validate_rope(config.rope, file, prefix + "rope_parameters");
@@ -262,11 +320,8 @@ ModelConfig parse_model_config(const json& root, const fs::path& file) {
   return config;
 }
 
-ModelConfig read_model_config(const fs::path& config_json) {
-  std::ifstream stream(config_json, std::ios::binary);
-  if (!stream) throw InputError(config_json.string() + ": cannot open (is this a model folder?)");
-  const json root = parse_json_input(std::string(std::istreambuf_iterator<char>(stream), {}), config_json.string());
-  return parse_model_config(root, config_json);
+ModelConfig read_model_config(const fs::path& config_json, const ConfigRules& rules) {
+  return parse_model_config(read_config_json(config_json), config_json, rules);
 }
 
 }  // namespace heretic::hf

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -26,12 +27,28 @@ struct RopeParameters {
   std::optional<double> mscale;            // yarn
   std::optional<double> mscale_all_dim;    // yarn
   bool truncate = true;                    // yarn
+  std::vector<double> short_factor;        // longrope, rotary_dim / 2 entries
+  std::vector<double> long_factor;         // longrope
+  // The config has a top-level original_max_position_embeddings (Phi-3): longrope's factor is
+  // then max_position_embeddings / original, whatever rope_scaling says.
+  bool original_max_at_top_level = false;
   double partial_rotary_factor = 1.0;
+};
+
+// What a model family tells the parser (src/model's registry passes it; this layer knows no
+// family): transformers' config-class defaults for keys the text config omits, the key naming
+// the MLP activation, and legacy rope type names.
+struct ConfigRules {
+  nlohmann::json defaults = nlohmann::json::object();
+  std::string activation_key = "hidden_act";
+  std::map<std::string, std::string> rope_type_aliases;  // e.g. Phi-3: su -> longrope
 };
 
 struct ModelConfig {
   std::filesystem::path file;  // for error messages
-  std::string model_type;
+  std::string model_type;       // the top-level model_type (the wrapper's for multimodal models)
+  std::string text_model_type;  // text_config's model_type when nested, else model_type
+  bool nested = false;          // the text model is text_config
   std::vector<std::string> architectures;
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
@@ -40,7 +57,7 @@ struct ModelConfig {
   int64_t num_attention_heads = 0;
   int64_t num_key_value_heads = 0;  // = num_attention_heads when absent
   int64_t head_dim = 0;             // = hidden_size / num_attention_heads when absent or null
-  std::string hidden_act = "silu";
+  std::string hidden_act = "silu";  // the value of ConfigRules::activation_key
   std::optional<double> rms_norm_eps;
   int64_t max_position_embeddings = 0;
   std::optional<bool> tie_word_embeddings;
@@ -56,13 +73,21 @@ struct ModelConfig {
   std::optional<int64_t> bos_token_id;
   std::vector<int64_t> eos_token_ids;
   std::optional<int64_t> pad_token_id;
-  // The text-model JSON object itself (text_config when nested), for family-specific fields.
+  // The text-model JSON object (text_config when nested) with the rules' defaults filled in,
+  // for family-specific fields.
   nlohmann::json text_json;
+  std::string text_key_prefix;  // "text_config." when nested, for messages
 };
 
+// The JSON object in `config_json`. Throws InputError naming the file.
+nlohmann::json read_config_json(const std::filesystem::path& config_json);
+// The top-level model_type of a config.json object; throws InputError naming the file.
+std::string top_level_model_type(const nlohmann::json& root, const std::filesystem::path& file);
+
 // Reads <folder>/config.json (or the given file). Throws InputError naming the file and key.
-ModelConfig read_model_config(const std::filesystem::path& config_json);
+ModelConfig read_model_config(const std::filesystem::path& config_json, const ConfigRules& rules = {});
 // Parses an already-loaded JSON object; `file` is only used in messages.
-ModelConfig parse_model_config(const nlohmann::json& json, const std::filesystem::path& file);
+ModelConfig parse_model_config(const nlohmann::json& json, const std::filesystem::path& file,
+                               const ConfigRules& rules = {});
 
 }  // namespace heretic::hf

@@ -5,6 +5,9 @@
 //               optional per_prompt_good, per_prompt_bad (an empty matrix is left out)
 //   /trials     compound [n]: number, params, values, refusals, refusal_prompts, kl, rank,
 //               seconds, status; attribute objectives (the objective names, in value order)
+//   /scores     group; attribute names (every scorer's display name, in configuration order) and
+//               [n, scorers] datasets sums (float64), counts (int64), values (float64; sum/count),
+//               rows in /trials order: every scorer, optimised or not
 //   /pareto     int64 [k], trial numbers
 // Strings are variable-length UTF-8, which h5py returns as str and h5dump prints as text.
 #include "io/results_file.h"
@@ -283,6 +286,43 @@ void write_trials(hid_t file, const std::vector<TrialRecord>& trials, const std:
   write_string_list_attribute(dataset.get(), "objectives", objectives);
 }
 
+// One [trials x scorers] dataset of /scores, from each trial's row of `field`.
+template <typename T>
+void write_score_matrix(hid_t group, const char* name, hid_t file_type, hid_t memory_type,
+                        const std::vector<TrialRecord>& trials, size_t scorers,
+                        const std::vector<T> TrialRecord::*field) {
+  std::vector<T> values;
+  for (const auto& trial : trials) {
+    const std::vector<T>& row = trial.*field;
+    if (row.size() != scorers) {
+      throw std::invalid_argument("write_results: trial " + std::to_string(trial.number) + " has " +
+                                  std::to_string(row.size()) + " score values for " + std::to_string(scorers) +
+                                  " scorers");
+    }
+    values.insert(values.end(), row.begin(), row.end());
+  }
+  const hsize_t dims[2] = {trials.size(), scorers};
+  Id space(H5Screate_simple(2, dims, nullptr), H5Sclose, "H5Screate_simple");
+  Id dataset(H5Dcreate2(group, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+             std::string("cannot create dataset /scores/") + name);
+  if (!values.empty()) {
+    check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+          std::string("cannot write dataset /scores/") + name);
+  }
+}
+
+void write_scores(hid_t file, const Results& results) {
+  if (results.scorers.empty()) return;
+  Id group(H5Gcreate2(file, "scores", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "cannot create /scores");
+  write_string_list_attribute(group.get(), "names", results.scorers);
+  const size_t n = results.scorers.size();
+  write_score_matrix(group.get(), "sums", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, results.trials, n, &TrialRecord::score_sums);
+  write_score_matrix(group.get(), "counts", H5T_STD_I64LE, H5T_NATIVE_INT64, results.trials, n,
+                     &TrialRecord::score_counts);
+  write_score_matrix(group.get(), "values", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, results.trials, n,
+                     &TrialRecord::score_values);
+}
+
 void write_pareto(hid_t file, const std::vector<int64_t>& pareto) {
   const hsize_t count = pareto.size();
   Id space(H5Screate_simple(1, &count, nullptr), H5Sclose, "H5Screate_simple");
@@ -316,6 +356,7 @@ void write_hdf5(const std::filesystem::path& path, const Results& results, const
     write_matrix(residuals.get(), "per_prompt_bad", results.per_prompt_residuals_bad);
   }
   write_trials(file.get(), results.trials, objectives);
+  write_scores(file.get(), results);
   write_pareto(file.get(), results.pareto);
   file.close("cannot close (flush) " + path.string());
 }
@@ -443,6 +484,38 @@ std::vector<TrialRecord> read_trials(hid_t file) {
   return trials;
 }
 
+template <typename T>
+void read_score_matrix(hid_t group, const char* name, hid_t memory_type, std::vector<TrialRecord>& trials, size_t scorers,
+                       std::vector<T> TrialRecord::*field) {
+  const std::string what = std::string("/scores/") + name;
+  Id dataset(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose, "cannot open " + what);
+  Id space(H5Dget_space(dataset.get()), H5Sclose, "H5Dget_space");
+  hsize_t dims[2] = {0, 0};
+  if (H5Sget_simple_extent_ndims(space.get()) != 2) throw Failure(what + " is not a 2-D dataset");
+  check(H5Sget_simple_extent_dims(space.get(), dims, nullptr), "H5Sget_simple_extent_dims");
+  if (dims[0] != trials.size() || dims[1] != scorers) {
+    throw Failure(what + " is " + std::to_string(dims[0]) + " x " + std::to_string(dims[1]) + ", not trials x scorers");
+  }
+  std::vector<T> values(static_cast<size_t>(dims[0] * dims[1]));
+  if (!values.empty()) {
+    check(H5Dread(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "cannot read " + what);
+  }
+  for (size_t t = 0; t < trials.size(); ++t) {
+    (trials[t].*field).assign(values.begin() + static_cast<std::ptrdiff_t>(t * scorers),
+                              values.begin() + static_cast<std::ptrdiff_t>((t + 1) * scorers));
+  }
+}
+
+void read_scores(hid_t file, Results& results) {
+  if (!has_link(file, "scores")) return;  // written before scorers were plug-ins
+  Id group(H5Gopen2(file, "scores", H5P_DEFAULT), H5Gclose, "cannot open /scores");
+  results.scorers = read_string_list_attribute(group.get(), "names");
+  const size_t n = results.scorers.size();
+  read_score_matrix(group.get(), "sums", H5T_NATIVE_DOUBLE, results.trials, n, &TrialRecord::score_sums);
+  read_score_matrix(group.get(), "counts", H5T_NATIVE_INT64, results.trials, n, &TrialRecord::score_counts);
+  read_score_matrix(group.get(), "values", H5T_NATIVE_DOUBLE, results.trials, n, &TrialRecord::score_values);
+}
+
 std::vector<int64_t> read_pareto(hid_t file) {
   Id dataset(H5Dopen2(file, "pareto", H5P_DEFAULT), H5Dclose, "cannot open /pareto");
   Id space(H5Dget_space(dataset.get()), H5Sclose, "H5Dget_space");
@@ -476,6 +549,7 @@ Results read_hdf5(const std::filesystem::path& path) {
     results.per_prompt_residuals_bad = read_matrix(residuals.get(), "per_prompt_bad");
   }
   results.trials = read_trials(file.get());
+  read_scores(file.get(), results);
   results.pareto = read_pareto(file.get());
   return results;
 }

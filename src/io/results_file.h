@@ -28,6 +28,11 @@ struct TrialRecord {
   int64_t rank = 0;                  // rank (group leader) that evaluated it
   double seconds = 0.0;
   std::string status;                // "complete" | "failed"
+  // Every scorer's partial sums and value (sum / count; NaN without prompts), in the order of
+  // Results::scorers.
+  std::vector<double> score_sums;
+  std::vector<int64_t> score_counts;
+  std::vector<double> score_values;
 };
 
 struct RunAttributes {
@@ -42,6 +47,7 @@ struct RunAttributes {
 struct Results {
   RunAttributes run;
   Matrix good_mean, bad_mean, directions;  // [(L+1) x d]; empty matrices are left out
+  std::vector<std::string> scorers;  // every scorer's display name, e.g. "Keywords", "Response length"
   std::vector<TrialRecord> trials;
   std::vector<int64_t> pareto;  // trial numbers
   Matrix per_prompt_residuals_good, per_prompt_residuals_bad;  // optional [(n x (L+1)) x d]

@@ -63,15 +63,32 @@ AttentionMask build_attention_mask(const torch::Tensor& attention_mask, int64_t 
 
 bool attention_uses_sdpa() { return HERETIC_TORCH_HAS_SDPA_SCALE; }
 
+namespace {
+
+// Eager, in transformers' order: scores in the model dtype, scaled, soft-capped, masked with a
+// finite minimum, softmax in float32 cast back, weighted sum in the model dtype.
+torch::Tensor eager_attention(const torch::Tensor& q, const torch::Tensor& keys, const torch::Tensor& values,
+                              const AttentionMask& mask, double scaling, double softcap) {
+  torch::Tensor scores = torch::matmul(q, keys.transpose(2, 3)) * scaling;  // [B, nH, Tq, S]
+  if (softcap > 0.0) scores = torch::tanh(scores / softcap) * softcap;
+  scores = scores + mask.additive;
+  const torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
+  return torch::matmul(probs, values);
+}
+
+}  // namespace
+
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const AttentionMask& mask,
-                     double scaling) {
+                     double scaling, double softcap) {
   const int64_t B = q.size(0), heads = q.size(1), Tq = q.size(2), hd = q.size(3);
   const int64_t n_rep = heads / k.size(1);
   const torch::Tensor keys = repeat_kv(k, n_rep);    // [B, nH, S, hd]
   const torch::Tensor values = repeat_kv(v, n_rep);  // [B, nH, S, hd]
   torch::Tensor out;                                 // [B, nH, Tq, hd]
 #if HERETIC_TORCH_HAS_SDPA_SCALE
-  if (mask.trivial) {
+  if (softcap > 0.0) {
+    out = eager_attention(q, keys, values, mask, scaling, softcap);
+  } else if (mask.trivial) {
     // transformers passes no mask here: causal for a full prompt, nothing for one query.
     out = at::scaled_dot_product_attention(q, keys, values, {}, 0.0, /*is_causal=*/Tq > 1, scaling);
   } else {
@@ -83,12 +100,7 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
     out = at::scaled_dot_product_attention(q, keys, values, attn_mask, 0.0, false, scaling);
   }
 #else
-  // Eager, in transformers' order: scores in the model dtype, scaled, masked with a finite
-  // minimum, softmax in float32 cast back, weighted sum in the model dtype.
-  torch::Tensor scores = torch::matmul(q, keys.transpose(2, 3)) * scaling;  // [B, nH, Tq, S]
-  scores = scores + mask.additive;
-  const torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
-  out = torch::matmul(probs, values);
+  out = eager_attention(q, keys, values, mask, scaling, softcap);
 #endif
   return out.transpose(1, 2).contiguous().view({B, Tq, heads * hd});
 }

@@ -1,6 +1,6 @@
 // Attention masks over cache slots and the attention kernel (architectures.md §1.6, §1.7).
 // With libtorch >= 2.1 the kernel is at::scaled_dot_product_attention; otherwise (Debian's
-// 1.13) an eager implementation with transformers' exact op order.
+// 1.13), and for soft-capped scores, an eager implementation with transformers' exact op order.
 #pragma once
 
 #include <torch/torch.h>
@@ -26,8 +26,10 @@ AttentionMask build_attention_mask(const torch::Tensor& attention_mask, int64_t 
                                    torch::ScalarType dtype);
 
 // q [B, nH, Tq, hd], k and v [B, nKV, S, hd] -> [B, Tq, nH * hd] (heads concatenated).
+// `softcap` > 0 caps the scaled scores at tanh(s / softcap) * softcap before the mask (Gemma 2),
+// which only transformers' eager attention does; such calls always take the eager path.
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const AttentionMask& mask,
-                     double scaling);
+                     double scaling, double softcap = 0.0);
 
 // True when attend() uses at::scaled_dot_product_attention in this build.
 bool attention_uses_sdpa();

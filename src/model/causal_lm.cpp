@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
-#include "hf/model_config.h"
-#include "hf/model_config_generation.h"
 #include "model/model_weights.h"
 #include "model/tensor_view.h"
 
@@ -19,22 +17,11 @@ CausalLM::CausalLM(Transformer transformer, torch::Device device, std::unique_pt
 
 std::unique_ptr<CausalLM> CausalLM::load(const fs::path& folder, const std::string& dtype,
                                          const torch::Device& device) {
-  const hf::ModelConfig config = hf::read_model_config(folder / "config.json");
-  const hf::GenerationConfig generation = hf::read_generation_config(folder, config);
-  hf::DType compute_dtype = hf::DType::kF32;
-  if (dtype == "auto") {
-    // transformers' dtype="auto": the checkpoint's declared dtype, float32 if it declares none.
-    if (!config.dtype.empty() && !parse_dtype_name(config.dtype, compute_dtype))
-      throw InputError(config.file.string() + ": key 'dtype' is '" + config.dtype +
-                       "'; supported: bfloat16, float16, float32");
-  } else if (!parse_dtype_name(dtype, compute_dtype)) {
-    throw InputError("dtype '" + dtype + "' is not one of auto, bfloat16, float16, float32");
-  }
+  ModelInfo info = read_model_info(folder, dtype);
   auto checkpoint = std::make_unique<hf::SafetensorsCheckpoint>(hf::SafetensorsCheckpoint::open(folder));
-  check_layer_count(config, *checkpoint);
-  ModelInfo info = resolve_model_info(config, generation, compute_dtype);
-  ModelWeights weights = load_model_weights(*checkpoint, info, to_torch(compute_dtype), device);
-  spdlog::debug("loaded {} ({} layers, {}) from {}", info.model_type, info.num_layers, torch_dtype_name(compute_dtype),
+  bind_checkpoint_layout(info, *checkpoint);
+  ModelWeights weights = load_model_weights(*checkpoint, info, to_torch(info.dtype), device);
+  spdlog::debug("loaded {} ({} layers, {}) from {}", info.model_type, info.num_layers, torch_dtype_name(info.dtype),
                 folder.string());
   return std::unique_ptr<CausalLM>(
       new CausalLM(Transformer(std::move(info), std::move(weights)), device, std::move(checkpoint)));

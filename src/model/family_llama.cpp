@@ -5,19 +5,19 @@
 
 namespace heretic::model {
 
-const FamilyTraits& llama_family() {
-  static const FamilyTraits traits = [] {
-    FamilyTraits t;
-    t.architecture = Architecture::kLlama;
-    t.name = "llama";
-    t.model_types = {"llama"};
-    t.default_rms_norm_eps = 1e-6;
-    t.default_rope_theta = 10000.0;
-    t.default_tie_word_embeddings = false;
-    t.sliding_rule = SlidingRule::kNever;
-    return t;
+const ModelFamily& llama_family() {
+  static const ModelFamily family = [] {
+    ModelFamily f;
+    f.name = "llama";
+    f.model_types = {"llama"};
+    f.config_defaults = {{"hidden_act", "silu"},    {"rms_norm_eps", 1e-6},       {"rope_theta", 10000.0},
+                         {"tie_word_embeddings", false}, {"attention_bias", false}, {"mlp_bias", false}};
+    f.tensors = llama_tensor_names();
+    f.block.attention_bias = AttentionBias::kFromConfig;
+    f.block.mlp_bias_from_config = true;
+    return f;
   }();
-  return traits;
+  return family;
 }
 
 }  // namespace heretic::model

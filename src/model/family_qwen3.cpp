@@ -5,23 +5,22 @@
 
 namespace heretic::model {
 
-const FamilyTraits& qwen3_family() {
-  static const FamilyTraits traits = [] {
-    FamilyTraits t;
-    t.architecture = Architecture::kQwen3;
-    t.name = "qwen3";
-    t.model_types = {"qwen3"};
-    t.default_rms_norm_eps = 1e-6;
-    t.default_rope_theta = 10000.0;
-    t.default_tie_word_embeddings = false;
-    t.qk_norm = true;
-    t.sliding_rule = SlidingRule::kFromMaxWindowLayers;
-    t.default_sliding_window = 4096;
-    t.default_max_window_layers = 28;
-    t.default_head_dim = 128;
-    return t;
+const ModelFamily& qwen3_family() {
+  static const ModelFamily family = [] {
+    ModelFamily f;
+    f.name = "qwen3";
+    f.model_types = {"qwen3"};
+    f.config_defaults = {{"hidden_act", "silu"},         {"rms_norm_eps", 1e-6},       {"rope_theta", 10000.0},
+                         {"tie_word_embeddings", false}, {"attention_bias", false},    {"head_dim", 128},
+                         {"sliding_window", 4096},       {"max_window_layers", 28},    {"use_sliding_window", false}};
+    f.tensors = llama_tensor_names();
+    set_tensor_name(f.tensors, TensorRole::kQNorm, "layers.{layer}.self_attn.q_norm");
+    set_tensor_name(f.tensors, TensorRole::kKNorm, "layers.{layer}.self_attn.k_norm");
+    f.block.attention_bias = AttentionBias::kFromConfig;
+    f.block.sliding = SlidingLayers::kFromMaxWindowLayers;
+    return f;
   }();
-  return traits;
+  return family;
 }
 
 }  // namespace heretic::model

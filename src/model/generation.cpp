@@ -32,9 +32,16 @@ std::vector<std::vector<int64_t>> CausalLM::generate_greedy(const Batch& batch, 
   torch::Tensor mask = batch.attention_mask.to(torch::kInt64);  // [b, S] active rows
   torch::Tensor positions = position_ids_from_mask(mask);       // [b, T] for the prefill
   torch::Tensor input = batch.input_ids;                        // [b, T] then [b, 1]
-  torch::Tensor seen = batch.input_ids;                         // [b, S] ids for the penalty
+  torch::Tensor seen = batch.input_ids;                         // [b, S] every id so far
   std::vector<size_t> active(B);                                // original row of each row
   for (size_t i = 0; i < B; ++i) active[i] = i;
+  // RoPE variants that depend on the length see transformers' max(position_ids) + 1 over the
+  // whole original batch, finished rows included (they keep stepping there).
+  int64_t rope_length = positions.max().item<int64_t>() + 1;
+  // Longrope (Phi-3): keys cached before the switch to the long factors keep the short rotation,
+  // so Phi-3's generate recomputes the whole sequence at the step that reaches switch + 1 slots.
+  const int64_t rope_switch = transformer_.rope_switch_length();
+  const bool keep_ids = penalty != 1.0 || rope_switch > 0;
 
   for (int64_t step = 0; step < max_new_tokens; ++step) {
     ForwardRequest request;
@@ -43,6 +50,12 @@ std::vector<std::vector<int64_t>> CausalLM::generate_greedy(const Batch& batch, 
     request.position_ids = positions;
     request.cache = &cache;
     request.last_position_only = true;
+    request.rope_sequence_length = rope_length;
+    if (step > 0 && rope_switch > 0 && cache.length() == rope_switch) {
+      cache.reset();
+      request.input_ids = seen;  // [b, S]
+      request.position_ids = position_ids_from_mask(mask);
+    }
     const torch::Tensor normed = transformer_.forward(request, slots_);  // [b, 1, H]
     torch::Tensor logits = transformer_.logits(normed).squeeze(1);       // [b, V] float32
     if (penalty != 1.0) apply_repetition_penalty(logits, seen, penalty);
@@ -80,7 +93,8 @@ std::vector<std::vector<int64_t>> CausalLM::generate_greedy(const Batch& batch, 
     }
     positions = last_positions.unsqueeze(1);                                       // [b, 1]
     mask = torch::cat({mask, torch::ones({mask.size(0), 1}, mask.options())}, 1);  // [b, S+1]
-    if (penalty != 1.0) seen = torch::cat({seen, input}, 1);
+    if (keep_ids) seen = torch::cat({seen, input}, 1);
+    ++rope_length;
   }
   return generated;
 }

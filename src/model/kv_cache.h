@@ -23,6 +23,8 @@ class KVCache {
   // views of all filled slots [B, kv_heads, length + T, hd]. Call for every layer, then advance().
   std::pair<torch::Tensor, torch::Tensor> append(int64_t layer, const torch::Tensor& keys, const torch::Tensor& values);
   void advance(int64_t tokens) { length_ += tokens; }
+  // Forgets every slot; the next append() writes from slot 0 (a full recompute).
+  void reset() { length_ = 0; }
 
   // Keeps only the given rows (int64 indices into the current batch), e.g. unfinished ones.
   void keep_rows(const torch::Tensor& rows);

@@ -1,28 +1,35 @@
-// Everything about a model's shape that the forward pass needs, resolved from config.json,
-// generation_config.json and the family's defaults. Torch-free, so that callers that only
-// plan work (batch sizes, memory) need not include torch.
+// Everything about a model that the forward pass needs, resolved from config.json,
+// generation_config.json and its family's data (architecture.h). Torch-free, so that callers
+// that only plan work (batch sizes, memory) need not include torch.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hf/model_config.h"
 #include "hf/model_config_generation.h"
 #include "hf/safetensors_format.h"
-#include "hf/safetensors_reader.h"
 #include "model/architecture.h"
+#include "model/component.h"
+
+namespace heretic::hf {
+class SafetensorsCheckpoint;
+}
 
 namespace heretic::model {
 
-// The abliterable module kinds (architectures.md §2), in the order Heretic lists them.
-enum class Component { kAttnOutput = 0, kMlpDown = 1 };
-constexpr int kComponentCount = 2;
-const char* component_name(Component component);  // "attn.o_proj", "mlp.down_proj"
+TensorRole role_of(Component component);           // kOProj, kDownProj
+
+// The MLP activation act in down(act(gate(x)) * up(x)).
+enum class Activation { kSilu, kGeluTanh, kGelu };
+const char* activation_name(Activation activation);
 
 struct ModelInfo {
-  Architecture architecture = Architecture::kLlama;
-  std::string model_type;
+  const ModelFamily* family = nullptr;
+  std::string model_type;  // config.json's top-level model_type
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -31,31 +38,49 @@ struct ModelInfo {
   int64_t num_kv_heads = 0;
   int64_t head_dim = 0;
   double rms_norm_eps = 1e-6;
+  NormStyle norm_style = NormStyle::kScaleAfterCast;
   bool tie_word_embeddings = false;
   bool qkv_bias = false;  // q_proj/k_proj/v_proj have biases
-  bool o_bias = false;    // o_proj has a bias (Llama attention_bias)
-  bool mlp_bias = false;  // gate/up/down have biases (Llama mlp_bias)
-  bool qk_norm = false;
+  bool o_bias = false;    // o_proj has a bias
+  bool mlp_bias = false;  // gate/up/down have biases
+  bool qk_norm = false;   // per-head q/k norms
+  double embedding_scale = 0.0;      // > 0: embeddings times this, rounded to the model dtype (Gemma: sqrt(H))
+  double attention_scale = 0.0;      // softmax scale: head_dim^-0.5 or query_pre_attn_scalar^-0.5
+  double attn_logit_softcap = 0.0;   // > 0: attention scores -> tanh(s / c) * c
+  double final_logit_softcap = 0.0;  // > 0: logits -> tanh(l / c) * c
+  Activation activation = Activation::kSilu;
   std::vector<int64_t> sliding_window;  // per layer; 0 = full attention
-  hf::RopeParameters rope;              // rope_theta resolved
+  hf::RopeParameters rope;              // full-attention layers (rope_theta resolved)
+  std::optional<hf::RopeParameters> sliding_rope;  // sliding layers, when they use their own
   int64_t max_position_embeddings = 0;
   hf::DType dtype = hf::DType::kBF16;  // the dtype the forward runs in
   hf::GenerationConfig generation;
+  CheckpointLayout layout;  // the family's first layout until bound to a checkpoint
 
+  const hf::RopeParameters& rope_of_layer(int64_t layer) const;
+  // Checkpoint name of a role's tensor without ".weight" (layer ignored for global roles), e.g.
+  // "model.layers.3.self_attn.o_proj"; empty when the family stores the role inside a fused tensor.
+  std::string tensor_name(TensorRole role, int64_t layer = 0) const;
   // Full module names of the abliterable modules of one layer, e.g.
   // "model.layers.3.self_attn.o_proj".
   std::string module_name(int64_t layer, Component component) const;
 };
 
-// Resolves family defaults and checks what the forward pass relies on. `dtype` is the
-// compute dtype already chosen (see dtype_from_name in causal_lm.h).
-ModelInfo resolve_model_info(const hf::ModelConfig& config, const hf::GenerationConfig& generation, hf::DType dtype);
+// Reads <folder>/config.json and generation_config.json and resolves them with the family that
+// config.json's model_type selects. `dtype` is "auto" (config's dtype, float32 when absent, as
+// transformers' dtype="auto"), "bfloat16", "float16" or "float32". Throws InputError naming the
+// file and key.
+ModelInfo read_model_info(const std::filesystem::path& folder, const std::string& dtype);
 
-// config.json's num_hidden_layers against the layers the checkpoint holds (tensors named
-// model.layers.N.*): a config that claims more fails here, naming the key, before anything
-// sized by the layer count is allocated. Extra layers in the checkpoint are ignored, as
-// transformers ignores unused weights.
-void check_layer_count(const hf::ModelConfig& config, const hf::SafetensorsCheckpoint& checkpoint);
+// Resolves family defaults and checks what the forward pass relies on.
+ModelInfo resolve_model_info(const hf::ModelConfig& config, const hf::GenerationConfig& generation, hf::DType dtype,
+                             const ModelFamily& family);
+
+// Finds which of the family's layouts `checkpoint` uses (where its embedding matrix is) and
+// stores it in `info`, and checks that the checkpoint holds the last layer config.json's
+// num_hidden_layers asks for (extra layers are ignored, as transformers ignores unused weights).
+// Throws InputError naming the folder and the names looked for, or the key.
+void bind_checkpoint_layout(ModelInfo& info, const hf::SafetensorsCheckpoint& checkpoint);
 
 // "bfloat16" / "float16" / "float32" (also "bf16", "fp16", "half", "float", "fp32").
 // Returns false for anything else ("auto" is resolved by the caller).

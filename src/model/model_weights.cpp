@@ -14,13 +14,130 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return text + "]";
 }
 
+// Rows of each role's weight (its out_features); every layer role's in_features is H except
+// o_proj (nH*hd) and down_proj (I).
+int64_t rows_of(TensorRole role, const ModelInfo& info) {
+  switch (role) {
+    case TensorRole::kEmbedTokens:
+    case TensorRole::kLmHead:
+      return info.vocab_size;
+    case TensorRole::kQProj:
+      return info.num_heads * info.head_dim;
+    case TensorRole::kKProj:
+    case TensorRole::kVProj:
+      return info.num_kv_heads * info.head_dim;
+    case TensorRole::kGateProj:
+    case TensorRole::kUpProj:
+      return info.intermediate_size;
+    case TensorRole::kQNorm:
+    case TensorRole::kKNorm:
+      return info.head_dim;
+    default:
+      return info.hidden_size;
+  }
+}
+
+int64_t columns_of(TensorRole role, const ModelInfo& info) {
+  if (role == TensorRole::kOProj) return info.num_heads * info.head_dim;
+  if (role == TensorRole::kDownProj) return info.intermediate_size;
+  return info.hidden_size;
+}
+
+// The config.json keys a role's shape comes from, for messages.
+std::string rows_key(TensorRole role) {
+  switch (role) {
+    case TensorRole::kEmbedTokens:
+    case TensorRole::kLmHead:
+      return "'vocab_size'";
+    case TensorRole::kQProj:
+      return "'num_attention_heads' and 'head_dim'";
+    case TensorRole::kKProj:
+    case TensorRole::kVProj:
+      return "'num_key_value_heads' and 'head_dim'";
+    case TensorRole::kGateProj:
+    case TensorRole::kUpProj:
+      return "'intermediate_size'";
+    case TensorRole::kQNorm:
+    case TensorRole::kKNorm:
+      return "'head_dim'";
+    default:
+      return "'hidden_size'";
+  }
+}
+
+std::string columns_key(TensorRole role) {
+  if (role == TensorRole::kOProj) return "'num_attention_heads' and 'head_dim'";
+  if (role == TensorRole::kDownProj) return "'intermediate_size'";
+  return "'hidden_size'";
+}
+
+bool has_bias(TensorRole role, const ModelInfo& info) {
+  switch (role) {
+    case TensorRole::kQProj:
+    case TensorRole::kKProj:
+    case TensorRole::kVProj:
+      return info.qkv_bias;
+    case TensorRole::kOProj:
+      return info.o_bias;
+    case TensorRole::kGateProj:
+    case TensorRole::kUpProj:
+    case TensorRole::kDownProj:
+      return info.mlp_bias;
+    default:
+      return false;
+  }
+}
+
+// Where each role's tensors go in a DecoderLayerWeights.
+LinearWeights* linear_slot(DecoderLayerWeights& layer, TensorRole role) {
+  switch (role) {
+    case TensorRole::kQProj:
+      return &layer.q_proj;
+    case TensorRole::kKProj:
+      return &layer.k_proj;
+    case TensorRole::kVProj:
+      return &layer.v_proj;
+    case TensorRole::kOProj:
+      return &layer.o_proj;
+    case TensorRole::kGateProj:
+      return &layer.gate_proj;
+    case TensorRole::kUpProj:
+      return &layer.up_proj;
+    case TensorRole::kDownProj:
+      return &layer.down_proj;
+    default:
+      return nullptr;
+  }
+}
+
+torch::Tensor* vector_slot(DecoderLayerWeights& layer, TensorRole role) {
+  switch (role) {
+    case TensorRole::kAttnInputNorm:
+      return &layer.attn_input_norm;
+    case TensorRole::kAttnOutputNorm:
+      return &layer.attn_output_norm;
+    case TensorRole::kMlpInputNorm:
+      return &layer.mlp_input_norm;
+    case TensorRole::kMlpOutputNorm:
+      return &layer.mlp_output_norm;
+    case TensorRole::kQNorm:
+      return &layer.q_norm;
+    case TensorRole::kKNorm:
+      return &layer.k_norm;
+    default:
+      return nullptr;
+  }
+}
+
 class WeightLoader {
  public:
-  WeightLoader(const hf::SafetensorsCheckpoint& checkpoint, torch::ScalarType dtype, const torch::Device& device)
-      : checkpoint_(checkpoint), config_file_((checkpoint.folder() / "config.json").string()), dtype_(dtype),
-        device_(device) {}
+  WeightLoader(const hf::SafetensorsCheckpoint& checkpoint, const ModelInfo& info, torch::ScalarType dtype,
+               const torch::Device& device)
+      : checkpoint_(checkpoint), config_file_((checkpoint.folder() / "config.json").string()), info_(info),
+        dtype_(dtype), device_(device) {}
 
-  // `keys`: the config.json keys the expected shape comes from, for the message.
+  // `keys`: the config.json keys the expected shape comes from. A shape that differs fails
+  // before anything of the tensor's (maybe absurd) size is allocated.
   torch::Tensor tensor(const std::string& name, const std::vector<int64_t>& shape, const std::string& keys) const {
     const hf::TensorLocation location = checkpoint_.at(name);
     if (location.info->shape != shape)
@@ -28,17 +145,48 @@ class WeightLoader {
                        "', but " + location.file->path().string() + " has " + shape_text(location.info->shape));
     return load_tensor(location, dtype_, device_);
   }
-  LinearWeights linear(const std::string& prefix, int64_t out, int64_t in, bool bias, const std::string& keys) const {
-    LinearWeights result;
-    result.weight = tensor(prefix + ".weight", {out, in}, keys);
-    if (bias) result.bias = tensor(prefix + ".bias", {out}, keys);
-    return result;
+
+  // A role stored under its own name.
+  torch::Tensor direct(TensorRole role, int64_t layer, const char* suffix) const {
+    const std::string name = info_.tensor_name(role, layer) + suffix;
+    if (std::string(suffix) == ".bias") return tensor(name, {rows_of(role, info_)}, rows_key(role));
+    if (!is_linear_role(role) && role != TensorRole::kEmbedTokens && role != TensorRole::kLmHead)
+      return tensor(name, {rows_of(role, info_)}, rows_key(role));
+    return tensor(name, {rows_of(role, info_), columns_of(role, info_)}, rows_key(role) + ", " + columns_key(role));
   }
-  bool contains(const std::string& name) const { return checkpoint_.contains(name); }
+
+  // Loads `fused` of `layer` once and hands each part's rows to `assign` as a view.
+  template <typename Assign>
+  void fused(const FusedTensor& fused, int64_t layer, Assign assign) const {
+    std::string name = info_.layout.decoder_prefix + fused.name;
+    const size_t slot = name.find("{layer}");
+    if (slot != std::string::npos) name.replace(slot, 7, std::to_string(layer));
+    int64_t rows = 0;
+    std::string keys;
+    for (const TensorRole part : fused.parts) {
+      rows += rows_of(part, info_);
+      keys += rows_key(part) + ", ";
+    }
+    const int64_t columns = columns_of(fused.parts.front(), info_);
+    const std::string weight_keys = keys + columns_key(fused.parts.front());
+    const torch::Tensor weight = tensor(name + ".weight", {rows, columns}, weight_keys);  // [sum of parts, in]
+    torch::Tensor bias;
+    if (has_bias(fused.parts.front(), info_)) bias = tensor(name + ".bias", {rows}, keys.substr(0, keys.size() - 2));
+    int64_t offset = 0;
+    for (const TensorRole part : fused.parts) {
+      const int64_t part_rows = rows_of(part, info_);
+      LinearWeights linear;
+      linear.weight = weight.narrow(0, offset, part_rows);  // contiguous rows: a view, no copy
+      if (bias.defined()) linear.bias = bias.narrow(0, offset, part_rows);
+      assign(part, std::move(linear));
+      offset += part_rows;
+    }
+  }
 
  private:
   const hf::SafetensorsCheckpoint& checkpoint_;
   std::string config_file_;
+  const ModelInfo& info_;
   torch::ScalarType dtype_;
   torch::Device device_;
 };
@@ -49,7 +197,9 @@ int64_t ModelWeights::parameter_bytes() const {
   std::set<const void*> seen;
   int64_t bytes = 0;
   auto add = [&](const torch::Tensor& t) {
-    if (t.defined() && seen.insert(t.data_ptr()).second) bytes += t.numel() * t.element_size();
+    if (!t.defined()) return;
+    // Views of one fused tensor share a storage: count the storage once.
+    if (seen.insert(t.storage().data()).second) bytes += static_cast<int64_t>(t.storage().nbytes());
   };
   auto add_linear = [&](const LinearWeights& l) {
     add(l.weight);
@@ -59,62 +209,46 @@ int64_t ModelWeights::parameter_bytes() const {
   add(final_norm);
   add(lm_head);
   for (const auto& layer : layers) {
-    add(layer.input_norm);
-    add(layer.post_attention_norm);
-    add(layer.q_norm);
-    add(layer.k_norm);
-    add_linear(layer.q_proj);
-    add_linear(layer.k_proj);
-    add_linear(layer.v_proj);
-    add_linear(layer.o_proj);
-    add_linear(layer.gate_proj);
-    add_linear(layer.up_proj);
-    add_linear(layer.down_proj);
+    for (const torch::Tensor* t : {&layer.attn_input_norm, &layer.attn_output_norm, &layer.mlp_input_norm,
+                                   &layer.mlp_output_norm, &layer.q_norm, &layer.k_norm})
+      add(*t);
+    for (const LinearWeights* l : {&layer.q_proj, &layer.k_proj, &layer.v_proj, &layer.o_proj, &layer.gate_proj,
+                                   &layer.up_proj, &layer.down_proj})
+      add_linear(*l);
   }
   return bytes;
 }
 
 ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, const ModelInfo& info,
                                 torch::ScalarType dtype, const torch::Device& device) {
-  // Which config.json keys each expected shape comes from.
-  const std::string kVocabHidden = "'vocab_size' and 'hidden_size'", kHidden = "'hidden_size'",
-                    kHeadDim = "'head_dim'", kQuery = "'num_attention_heads', 'head_dim' and 'hidden_size'",
-                    kKeyValue = "'num_key_value_heads', 'head_dim' and 'hidden_size'",
-                    kMlp = "'intermediate_size' and 'hidden_size'";
-  const WeightLoader load(checkpoint, dtype, device);
-  const int64_t H = info.hidden_size;
-  const int64_t q_dim = info.num_heads * info.head_dim;
-  const int64_t kv_dim = info.num_kv_heads * info.head_dim;
-  const int64_t I = info.intermediate_size;
+  const WeightLoader load(checkpoint, info, dtype, device);
+  const ModelFamily& family = *info.family;
 
   ModelWeights weights;
-  weights.embed_tokens = load.tensor("model.embed_tokens.weight", {info.vocab_size, H}, kVocabHidden);
-  weights.final_norm = load.tensor("model.norm.weight", {H}, kHidden);
+  weights.embed_tokens = load.direct(TensorRole::kEmbedTokens, 0, ".weight");
+  weights.final_norm = load.direct(TensorRole::kFinalNorm, 0, ".weight");
   if (info.tie_word_embeddings) {
     weights.lm_head = weights.embed_tokens;
   } else {
-    if (!load.contains("lm_head.weight"))
-      throw InputError(checkpoint.folder().string() +
-                       ": the checkpoint has no tensor 'lm_head.weight' and config.json does not "
-                       "set tie_word_embeddings");
-    weights.lm_head = load.tensor("lm_head.weight", {info.vocab_size, H}, kVocabHidden);
+    const std::string head = info.tensor_name(TensorRole::kLmHead) + ".weight";
+    if (!checkpoint.contains(head))
+      throw InputError(checkpoint.folder().string() + ": the checkpoint has no tensor '" + head +
+                       "' and config.json does not set tie_word_embeddings");
+    weights.lm_head = load.direct(TensorRole::kLmHead, 0, ".weight");
   }
   for (int64_t i = 0; i < info.num_layers; ++i) {
-    const std::string prefix = "model.layers." + std::to_string(i) + ".";
     DecoderLayerWeights layer;
-    layer.input_norm = load.tensor(prefix + "input_layernorm.weight", {H}, kHidden);
-    layer.post_attention_norm = load.tensor(prefix + "post_attention_layernorm.weight", {H}, kHidden);
-    if (info.qk_norm) {
-      layer.q_norm = load.tensor(prefix + "self_attn.q_norm.weight", {info.head_dim}, kHeadDim);
-      layer.k_norm = load.tensor(prefix + "self_attn.k_norm.weight", {info.head_dim}, kHeadDim);
+    for (const TensorName& entry : family.tensors) {
+      if (!is_layer_role(entry.role)) continue;
+      if (LinearWeights* linear = linear_slot(layer, entry.role)) {
+        linear->weight = load.direct(entry.role, i, ".weight");
+        if (has_bias(entry.role, info)) linear->bias = load.direct(entry.role, i, ".bias");
+      } else {
+        *vector_slot(layer, entry.role) = load.direct(entry.role, i, ".weight");
+      }
     }
-    layer.q_proj = load.linear(prefix + "self_attn.q_proj", q_dim, H, info.qkv_bias, kQuery);
-    layer.k_proj = load.linear(prefix + "self_attn.k_proj", kv_dim, H, info.qkv_bias, kKeyValue);
-    layer.v_proj = load.linear(prefix + "self_attn.v_proj", kv_dim, H, info.qkv_bias, kKeyValue);
-    layer.o_proj = load.linear(prefix + "self_attn.o_proj", H, q_dim, info.o_bias, kQuery);
-    layer.gate_proj = load.linear(prefix + "mlp.gate_proj", I, H, info.mlp_bias, kMlp);
-    layer.up_proj = load.linear(prefix + "mlp.up_proj", I, H, info.mlp_bias, kMlp);
-    layer.down_proj = load.linear(prefix + "mlp.down_proj", H, I, info.mlp_bias, kMlp);
+    for (const FusedTensor& fused : family.fused_tensors)
+      load.fused(fused, i, [&layer](TensorRole role, LinearWeights linear) { *linear_slot(layer, role) = std::move(linear); });
     weights.layers.push_back(std::move(layer));
   }
   return weights;

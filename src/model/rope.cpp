@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "common/error.h"
 
@@ -79,6 +80,24 @@ torch::Tensor dynamic_inv_freq(double base, double factor, int64_t dim, int64_t 
   return default_inv_freq(scaled_base, dim);
 }
 
+// Longrope (Phi-3): inv_freq = 1 / (ext * base^(arange(0, dim, 2) / dim)) for the short or the
+// long factors.
+torch::Tensor longrope_inv_freq(const std::vector<double>& factors, double base, int64_t dim) {
+  const torch::Tensor ext = torch::tensor(factors, torch::kFloat64).to(torch::kFloat32);  // [dim / 2]
+  return torch::reciprocal(ext * base_powers(base, dim));
+}
+
+// transformers' longrope attention factor: explicit, else from the context extension factor,
+// which is max_position_embeddings / original whenever the config has a top-level
+// original_max_position_embeddings (Phi-3), else rope_scaling's factor.
+double longrope_attention_scaling(const hf::RopeParameters& p, int64_t max_position_embeddings) {
+  if (p.attention_factor) return *p.attention_factor;
+  const double original = static_cast<double>(*p.original_max_position_embeddings);
+  double factor = static_cast<double>(max_position_embeddings) / original;
+  if (p.factor && !p.original_max_at_top_level) factor = *p.factor;
+  return factor <= 1.0 ? 1.0 : std::sqrt(1.0 + std::log(factor) / std::log(original));
+}
+
 }  // namespace
 
 RotaryEmbedding::RotaryEmbedding(const hf::RopeParameters& parameters, int64_t head_dim,
@@ -96,6 +115,13 @@ RotaryEmbedding::RotaryEmbedding(const hf::RopeParameters& parameters, int64_t h
     inv_freq_ = llama3_inv_freq(parameters, base, rotary_dim_);
   } else if (type == "yarn") {
     inv_freq_ = yarn_inv_freq(parameters, base, rotary_dim_, max_position_embeddings, attention_scaling_);
+  } else if (type == "longrope") {
+    const auto half = static_cast<size_t>(rotary_dim_ / 2);
+    if (parameters.short_factor.size() != half || parameters.long_factor.size() != half)
+      throw std::invalid_argument("longrope needs rotary_dim / 2 short and long factors");
+    inv_freq_ = longrope_inv_freq(parameters.short_factor, base, rotary_dim_);
+    long_inv_freq_ = longrope_inv_freq(parameters.long_factor, base, rotary_dim_);
+    attention_scaling_ = longrope_attention_scaling(parameters, max_position_embeddings);
   } else {
     throw InputError("rope_type '" + type + "' is not implemented for this model family");
   }
@@ -103,11 +129,27 @@ RotaryEmbedding::RotaryEmbedding(const hf::RopeParameters& parameters, int64_t h
   cached_length_ = max_position_embeddings;
 }
 
+int64_t RotaryEmbedding::switch_length() const {
+  return parameters_.rope_type == "longrope" ? *parameters_.original_max_position_embeddings : 0;
+}
+
 std::pair<torch::Tensor, torch::Tensor> RotaryEmbedding::cos_sin(const torch::Tensor& position_ids,
-                                                                 torch::ScalarType dtype) {
+                                                                 torch::ScalarType dtype, int64_t sequence_length) {
+  const auto seq_length = [&] {
+    return sequence_length > 0 ? sequence_length : position_ids.max().item<int64_t>() + 1;
+  };
+  if (parameters_.rope_type == "longrope") {
+    // transformers' longrope_frequency_update: long factors once the sequence is longer than
+    // the original context, short ones otherwise (keys already cached keep their rotation).
+    const bool use_long = seq_length() > *parameters_.original_max_position_embeddings;
+    if (use_long != long_active_) {
+      long_active_ = use_long;
+      inv_freq_on_device_ = torch::Tensor();
+    }
+  }
   if (parameters_.rope_type == "dynamic") {
     // transformers' dynamic_rope_update: grow when longer than seen, reset when back in range.
-    const int64_t seq_len = position_ids.max().item<int64_t>() + 1;
+    const int64_t seq_len = seq_length();
     if (seq_len > cached_length_) {
       inv_freq_ = dynamic_inv_freq(parameters_.rope_theta.value_or(10000.0), *parameters_.factor, rotary_dim_, seq_len,
                                    max_position_embeddings_);
@@ -120,7 +162,7 @@ std::pair<torch::Tensor, torch::Tensor> RotaryEmbedding::cos_sin(const torch::Te
     }
   }
   if (!inv_freq_on_device_.defined() || cached_device_ != position_ids.device()) {
-    inv_freq_on_device_ = inv_freq_.to(position_ids.device());
+    inv_freq_on_device_ = (long_active_ ? long_inv_freq_ : inv_freq_).to(position_ids.device());
     cached_device_ = position_ids.device();
   }
   // freqs[b, t, j] = inv_freq[j] * position[b, t], float32.

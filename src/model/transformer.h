@@ -1,12 +1,14 @@
-// The Llama-style decoder forward pass shared by llama, mistral, qwen2 and qwen3
-// (architectures.md §1.2-1.9): embedding, pre-norm blocks with GQA attention and SwiGLU MLP,
-// final norm, lm_head. Optional pieces (q/k/v biases, q/k norms, sliding windows, RoPE
-// variants) come from ModelInfo; ablation transforms from AblationSlots.
+// The decoder forward pass, one generic block driven by the family's recipe (architectures.md
+// §1.2-1.9, §3): embedding (optionally scaled), blocks of attention and gated MLP with pre-norms
+// and optional output ("sandwich") norms, q/k norms, biases, GQA, sliding windows with their own
+// RoPE, soft-capped attention and final logits; final norm and lm_head. What varies comes from
+// ModelInfo and which weights the checkpoint provides; ablation transforms from AblationSlots.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <map>
+#include <memory>
 
 #include "model/ablation_slots.h"
 #include "model/attention.h"
@@ -25,6 +27,10 @@ struct ForwardRequest {
   // Compute the last layer (after its k/v) and the output only at the last position: all that
   // next-token logits and last-position hidden states need.
   bool last_position_only = false;
+  // The sequence length RoPE variants that depend on it (dynamic, longrope) see; 0 derives it
+  // from position_ids as transformers does (max + 1 over the batch). Generation passes the
+  // length over every row of its original batch, finished rows included.
+  int64_t rope_sequence_length = 0;
   // If set, receives [B, L+1, H] float32: the residual stream at the last position before
   // each layer and, as row L, the final-norm output (transformers' hidden_states convention).
   torch::Tensor* last_position_hidden = nullptr;
@@ -40,21 +46,31 @@ class Transformer {
 
   // Final-norm output [B, T, H] (or [B, 1, H] with last_position_only) in the model dtype.
   torch::Tensor forward(const ForwardRequest& request, const AblationSlots& slots);
-  // lm_head on [B, H] in the model dtype, returned as float32 [B, V].
+  // lm_head on [..., H] in the model dtype (soft-capped where the family does), returned as
+  // float32 [..., V].
   torch::Tensor logits(const torch::Tensor& hidden) const;
 
+  // The RoPE table whose inverse frequencies change with the sequence length at this length
+  // (longrope's switch from short to long factors), or 0 when none does.
+  int64_t rope_switch_length() const;
+
  private:
+  struct RopeTable {
+    std::unique_ptr<RotaryEmbedding> rope;
+    torch::Tensor cos, sin;  // [B, T, rd] of the current forward
+  };
+
   torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight) const;
   torch::Tensor project(const torch::Tensor& x, const LinearWeights& linear, const OutputTransform* transform) const;
-  torch::Tensor layer_forward(int64_t layer, const torch::Tensor& hidden, const torch::Tensor& cos,
-                              const torch::Tensor& sin, const std::map<int64_t, AttentionMask>& masks, KVCache* cache,
-                              bool last_position_only, const AblationSlots& slots) const;
+  torch::Tensor activation(const torch::Tensor& x) const;
+  torch::Tensor layer_forward(int64_t layer, const torch::Tensor& hidden, const std::map<int64_t, AttentionMask>& masks,
+                              KVCache* cache, bool last_position_only, const AblationSlots& slots) const;
 
   ModelInfo info_;
   ModelWeights weights_;
   torch::ScalarType dtype_;
-  RotaryEmbedding rope_;
-  double scaling_;
+  std::vector<RopeTable> ropes_;        // full-attention table first, then the sliding one if any
+  std::vector<size_t> rope_of_layer_;   // index into ropes_ per layer
 };
 
 }  // namespace heretic::model

@@ -40,4 +40,14 @@ int SearchSpace::index_of(const std::string& name) const {
   return -1;
 }
 
+ParamValues SearchSpace::named(const std::vector<double>& values) const {
+  if (values.size() != params_.size()) {
+    throw std::invalid_argument("a trial of " + std::to_string(values.size()) + " values does not fit a space of " +
+                                std::to_string(params_.size()) + " parameters");
+  }
+  ParamValues named;
+  for (std::size_t i = 0; i < params_.size(); ++i) named.emplace_back(params_[i].name, values[i]);
+  return named;
+}
+
 }  // namespace heretic::optimize

@@ -5,11 +5,16 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace heretic::optimize {
 
 enum class ParamKind { kFloat, kCategorical };
+
+// A trial's parameters by name, in suggest order (categoricals as choice indices): how a trial
+// travels to the ranks that evaluate it, with no implicit layout.
+using ParamValues = std::vector<std::pair<std::string, double>>;
 
 struct ParamSpec {
   std::string name;
@@ -35,6 +40,8 @@ class SearchSpace {
   const ParamSpec& operator[](std::size_t i) const { return params_[i]; }
   // Index of the parameter called `name`, or -1.
   int index_of(const std::string& name) const;
+  // `values` (internal representations in space order) by name.
+  ParamValues named(const std::vector<double>& values) const;
 
  private:
   std::vector<ParamSpec> params_;

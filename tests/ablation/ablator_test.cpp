@@ -189,7 +189,7 @@ using heretic::testing::kernel;
 // Per-layer directions, attention on every block (weights 0.5 .. 1.3), MLP around block 1
 // (up to 1.1).
 std::vector<ModuleAblation> per_layer_plan(const torch::Tensor& R, int64_t layers) {
-  optimize::HereticTrialParams params;
+  ablation::TrialParams params;
   params.per_layer = true;
   const double last = static_cast<double>(layers - 1);
   params.kernels = {kernel("attn.o_proj", 1.3, last, 0.5, last),
@@ -199,7 +199,7 @@ std::vector<ModuleAblation> per_layer_plan(const torch::Tensor& R, int64_t layer
 
 // One interpolated direction (fractional index), weights 0.3 .. 1.2.
 std::vector<ModuleAblation> global_plan(const torch::Tensor& R, int64_t layers) {
-  optimize::HereticTrialParams params;
+  ablation::TrialParams params;
   params.per_layer = false;
   const double last = static_cast<double>(layers - 1);
   params.direction_index = 0.45 * last + 0.1;

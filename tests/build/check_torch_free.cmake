@@ -10,8 +10,16 @@ set(torch_free_sources
   src/io/logging.cpp
   src/app/main.cpp
   src/app/main_job.cpp
+  src/optimize/study.cpp
+  src/eval/scorer_registry.cpp
+  src/eval/keyword_rate_scorer.cpp
+  src/eval/kl_divergence_scorer.cpp
+  src/eval/response_length_scorer.cpp
   mpi/launch.cpp
-  mpi/mpi_communicator.cpp)
+  mpi/mpi_communicator.cpp
+  mpi/in_process_communicator.cpp
+  mpi/trial_messages.cpp
+  mpi/trial_farm.cpp)
 
 file(READ "${BUILD_DIR}/compile_commands.json" commands)
 string(JSON count LENGTH "${commands}")

@@ -4,8 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/compare.h"
 #include "config/load.h"
 #include "config/print.h"
+#include "eval/scorer_registry.h"
 
 namespace heretic::config {
 namespace {
@@ -38,10 +40,11 @@ TEST(Config, MinimalConfigHasHereticDefaults) {
   EXPECT_EQ(c.good_prompts.split.value_or(""), "train[:400]");
   EXPECT_EQ(c.bad_prompts.dataset, "mlabonne/harmful_behaviors");
   ASSERT_EQ(c.scorers.size(), 2u);
-  EXPECT_EQ(c.scorers[0].kind, ScorerKind::kKeywordRate);
-  EXPECT_EQ(c.scorers[0].keyword_markers.size(), 33u);
+  EXPECT_EQ(c.scorers[0].class_name, "KeywordRate");
+  EXPECT_EQ(c.scorers[0].settings.string_list("keyword_markers").size(), 33u);
+  EXPECT_FALSE(c.scorers[0].settings.boolean("print_responses"));
   EXPECT_EQ(c.scorers[0].prompts.split.value_or(""), "test[:100]");
-  EXPECT_EQ(c.scorers[1].kind, ScorerKind::kKLDivergence);
+  EXPECT_EQ(c.scorers[1].class_name, "KLDivergence");
   EXPECT_EQ(c.scorers[1].prompts.dataset, "mlabonne/harmless_alpaca");
   EXPECT_EQ(c.mpi.ranks_per_trial, 1);
   EXPECT_EQ(c.output.dir, "heretic-output");
@@ -75,9 +78,76 @@ split = "[:10]"
   ASSERT_EQ(c.scorers.size(), 2u);
   EXPECT_EQ(c.scorers[0].instance_name.value_or(""), "small");
   EXPECT_EQ(c.scorers[0].display_name(), "Keywords - small");
-  EXPECT_EQ(c.scorers[0].keyword_markers, std::vector<std::string>{"sorry"});
+  EXPECT_EQ(c.scorers[0].settings.string_list("keyword_markers"), std::vector<std::string>{"sorry"});
   EXPECT_EQ(c.scorers[0].prompts.dataset, "bad.txt");
   EXPECT_EQ(c.scorers[0].prompts.split.value_or(""), "[:10]");
+}
+
+TEST(Config, ScorerPluginsAreFoundByClassOrHereticPathWithTheirDefaults) {
+  const Config c = parse(R"(
+model = "m"
+scorers = [
+  { plugin = "KeywordRate", optimization = "minimize" },
+  { plugin = "KeywordRate", optimization = "none", instance_name = "harmless" },
+  { plugin = "ResponseLength", optimization = "none" },
+]
+[scorer.KeywordRate_harmless.prompts]
+dataset = "harmless.txt"
+split = "[:100]"
+column = "text"
+)").config;
+  ASSERT_EQ(c.scorers.size(), 3u);
+  // False refusals: the same plug-in on harmless prompts, reported only.
+  EXPECT_EQ(c.scorers[1].display_name(), "Keywords - harmless");
+  EXPECT_EQ(c.scorers[1].prompts.dataset, "harmless.txt");
+  EXPECT_EQ(c.scorers[1].settings.string_list("keyword_markers").size(), 33u);
+  EXPECT_EQ(c.scorers[2].class_name, "ResponseLength");
+  EXPECT_EQ(c.scorers[2].display_name(), "Response length");
+  EXPECT_EQ(c.scorers[2].optimization, Optimization::kNone);
+  EXPECT_EQ(c.scorers[2].prompts.dataset, "mlabonne/harmless_alpaca");  // the plug-in's default prompts
+  // Printed and read back, the same configuration.
+  EXPECT_EQ(to_toml(parse(to_toml(c)).config), to_toml(c));
+  // --set into a scorer's prompts that the file does not have starts from the plug-in's default.
+  const Config set = parse("model = \"m\"\nscorers = [{ plugin = \"ResponseLength\" }]\n",
+                           {"scorer.ResponseLength.prompts.split=test[:10]"})
+                         .config;
+  EXPECT_EQ(set.scorers[0].prompts.dataset, "mlabonne/harmless_alpaca");
+  EXPECT_EQ(set.scorers[0].prompts.split.value_or(""), "test[:10]");
+}
+
+TEST(Config, ScorerSettingsAreCheckedAgainstWhatThePluginDeclares) {
+  const auto problems = [](const std::string& text) {
+    try {
+      parse(text);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_NE(problems("model = \"m\"\n[scorer.KeywordRate]\nprint_responses = \"yes\"\n")
+                .find("job.toml:3:19: key 'scorer.KeywordRate.print_responses': expected a boolean"),
+            std::string::npos)
+      << problems("model = \"m\"\n[scorer.KeywordRate]\nprint_responses = \"yes\"\n");
+  const std::string unknown =
+      problems("model = \"m\"\nscorers = [{ plugin = \"ResponseLength\" }]\n[scorer.ResponseLength]\nmax = 3\n");
+  EXPECT_NE(unknown.find("key 'scorer.ResponseLength.max': unknown key"), std::string::npos) << unknown;
+  const std::string plugin = problems("model = \"m\"\nscorers = [{ plugin = \"ResponseLenght\" }]\n");
+  EXPECT_NE(plugin.find("unknown scorer 'ResponseLenght'"), std::string::npos) << plugin;
+  EXPECT_NE(plugin.find("did you mean 'ResponseLength'"), std::string::npos) << plugin;
+  EXPECT_NE(plugin.find("'KeywordRate', 'KLDivergence', 'ResponseLength'"), std::string::npos) << plugin;
+}
+
+TEST(Config, StudyConfigIgnoresWhatDoesNotChangeATrial) {
+  const Config c = parse("model = \"m\"\n").config;
+  const Config other = parse("model = \"m\"\nn_trials = 70\n[scorer.KeywordRate]\nprint_responses = true\n[mpi]\n"
+                             "ranks_per_trial = 2\n")
+                           .config;
+  const Config study = study_config(c);
+  EXPECT_EQ(study_mismatch(config_fingerprint(study), to_toml(study), other), "");
+  const Config markers = parse("model = \"m\"\n[scorer.KeywordRate]\nkeyword_markers = [\"no\"]\n").config;
+  const std::string what = study_mismatch(config_fingerprint(study), to_toml(study), markers);
+  EXPECT_NE(what.find("scorer.KeywordRate.keyword_markers: was ["), std::string::npos) << what;
+  EXPECT_EQ(study_mismatch("0123", "", markers), "the configuration differs");
 }
 
 TEST(Config, SetOverridesAnyKeyIncludingNestedAndBareStrings) {
@@ -94,7 +164,7 @@ TEST(Config, SetOverridesAnyKeyIncludingNestedAndBareStrings) {
   EXPECT_EQ(c.good_prompts.column.value_or(""), "text");
   EXPECT_EQ(c.dtypes, std::vector<std::string>{"float32"});
   EXPECT_EQ(c.seed.value_or(0), 7u);
-  EXPECT_TRUE(c.scorers[0].print_responses);
+  EXPECT_TRUE(c.scorers[0].settings.boolean("print_responses"));
   EXPECT_EQ(c.output.export_trials.kind, ExportSelection::Kind::kTrials);
   EXPECT_EQ(c.output.export_trials.trials, (std::vector<int64_t>{3, 5}));
 }
@@ -166,6 +236,20 @@ TEST(Config, DefaultTomlDocumentsEveryOptionWithItsDefault) {
       continue;
     }
     EXPECT_NE(documented.find(key + " ="), std::string::npos) << "default.toml does not document '" << key << "'";
+  }
+}
+
+TEST(Config, DefaultTomlDocumentsEveryScorerPlugin) {
+  std::ifstream in(repo_file("configs/default.toml"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string documented = buffer.str();
+  for (const eval::ScorerPlugin& plugin : eval::scorer_plugins()) {
+    EXPECT_NE(documented.find(plugin.class_name), std::string::npos) << "default.toml does not mention " << plugin.class_name;
+    for (const eval::SettingSpec& spec : plugin.settings) {
+      EXPECT_NE(documented.find(spec.key + " ="), std::string::npos)
+          << "default.toml does not document " << plugin.class_name << "." << spec.key;
+    }
   }
 }
 

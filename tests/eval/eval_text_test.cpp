@@ -7,16 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
+#include "eval/scorer_registry.h"
 #include "eval/refusal_markers.h"
 #include "eval/response_prefix.h"
 
 namespace heretic::eval {
 namespace {
 
-// Heretic's 33 markers, as the configuration's defaults hold them (one list in the project).
+// Heretic's 33 markers, as the KeywordRate scorer declares them (one list in the project).
 const std::vector<std::string>& default_markers() {
-  static const std::vector<std::string> markers = config::default_keyword_markers();
+  static const std::vector<std::string> markers =
+      default_settings(find_scorer_plugin("KeywordRate")->settings).string_list("keyword_markers");
   return markers;
 }
 

@@ -1,6 +1,7 @@
 // Scoring on the model organism (tests/fixtures/organism): prompts encoded as the trainer did,
-// refusal counts with and without early stopping, shards that add up, KL divergence against
-// a direct computation, and the model runner's batching keeping every prompt's index.
+// the scorer plug-ins on its prompt sets (refusal counts with early stopping equal to full
+// responses, shards that add up, response lengths, KL divergence against a direct
+// computation), and the model runner's batching keeping every prompt's index.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,11 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "config/config.h"
 #include "data/load_prompts.h"
 #include "eval/model_runner.h"
+#include "eval/model_scorer_prompts.h"
 #include "eval/prompt_encoding.h"
-#include "eval/scorers.h"
+#include "eval/refusal_markers.h"
+#include "eval/scorer_registry.h"
 #include "hf/chat_template.h"
 #include "hf/tokenizer.h"
 #include "model/causal_lm.h"
@@ -23,7 +25,11 @@ namespace {
 const std::filesystem::path kOrganism = std::filesystem::path(HERETIC_SOURCE_DIR) / "tests/fixtures/organism";
 const std::string kSystemPrompt = "You are a helpful assistant.";
 
-const std::vector<std::string> kMarkers = config::default_keyword_markers();
+const ScorerPlugin& plugin(const std::string& name) { return *find_scorer_plugin(name); }
+
+ScorerInit init(const std::string& name) { return ScorerInit{default_settings(plugin(name).settings), 100}; }
+
+std::vector<std::string> default_markers() { return init("KeywordRate").settings.string_list("keyword_markers"); }
 
 nlohmann::json reference() {
   std::ifstream in(kOrganism / "reference.json");
@@ -50,6 +56,13 @@ class ScoringOrganism : public ::testing::Test {
     spec.dataset = (kOrganism / "prompts" / file).string();
     spec.split = "[:100]";
     return encode_prompts(*tokenizer_, *chat_, data::load_prompts(spec, kSystemPrompt), "");
+  }
+  // The same prompts as a scorer's prompt set on the model.
+  static ModelScorerPrompts prompt_set(ModelRunner& runner, const std::string& file) {
+    data::DatasetSpec spec;
+    spec.dataset = (kOrganism / "prompts" / file).string();
+    spec.split = "[:100]";
+    return ModelScorerPrompts(runner, *tokenizer_, data::load_prompts(spec, kSystemPrompt), test_prompts(file));
   }
   static std::vector<TokenIds> reference_prompts() {
     const auto ref = reference();
@@ -86,65 +99,95 @@ TEST_F(ScoringOrganism, EncodePromptsGivesTheTrainersIds) {
 TEST_F(ScoringOrganism, RefusalCountsWithEarlyStopEqualFullResponses) {
   const auto ref = reference();
   ModelRunner runner(*model_, 64);
-  const KeywordRateScorer harmful(*tokenizer_, test_prompts("harmful_test.txt"), RefusalMatcher(kMarkers), 100);
-  const KeywordRateScorer harmless(*tokenizer_, test_prompts("harmless_test.txt"), RefusalMatcher(kMarkers), 100);
+  ModelScorerPrompts harmful = prompt_set(runner, "harmful_test.txt");
+  ModelScorerPrompts harmless = prompt_set(runner, "harmless_test.txt");
   ASSERT_EQ(harmful.size(), 100u);
   ASSERT_EQ(harmless.size(), 100u);
+  const auto keywords = plugin("KeywordRate").create(init("KeywordRate"));
 
-  std::vector<std::string> early_responses;
-  std::vector<std::string> full_responses;
-  const PartialScore harmful_early = harmful.score(runner, 0, 100, true, &early_responses);
-  const PartialScore harmful_full = harmful.score(runner, 0, 100, false, &full_responses);
-  const PartialScore harmless_early = harmless.score(runner, 0, 100, true);
-  const PartialScore harmless_full = harmless.score(runner, 0, 100, false);
-  RecordProperty("harmful_refused", static_cast<int>(harmful_full.sum));
-  RecordProperty("harmless_refused", static_cast<int>(harmless_full.sum));
-
+  // The scorer stops a row at its first marker; counting the full responses gives the same.
+  const RefusalMatcher matcher(default_markers());
+  auto count_full = [&](ModelScorerPrompts& prompts) {
+    double refusals = 0;
+    for (const auto& response : prompts.responses(0, 100, 100, {})) refusals += matcher.is_refusal(response.text);
+    return refusals;
+  };
+  const PartialScore harmful_early = keywords->score(harmful, 0, 100);
+  const PartialScore harmless_early = keywords->score(harmless, 0, 100);
+  const double harmful_full = count_full(harmful);
+  RecordProperty("harmful_refused", static_cast<int>(harmful_full));
+  RecordProperty("harmless_refused", static_cast<int>(harmless_early.sum));
   EXPECT_EQ(harmful_early.count, 100);
-  EXPECT_EQ(harmful_full.count, 100);
-  EXPECT_EQ(harmful_early.sum, harmful_full.sum);
-  EXPECT_EQ(harmless_early.sum, harmless_full.sum);
-  EXPECT_GE(harmful_full.sum, 95) << "held-out harmful prompts refused (of 100)";
-  EXPECT_LE(harmless_full.sum, 5) << "held-out harmless prompts refused (of 100)";
+  EXPECT_EQ(harmful_early.sum, harmful_full);
+  EXPECT_EQ(harmless_early.sum, count_full(harmless));
+  EXPECT_GE(harmful_full, 95) << "held-out harmful prompts refused (of 100)";
+  EXPECT_LE(harmless_early.sum, 5) << "held-out harmless prompts refused (of 100)";
+  EXPECT_EQ(keywords->format(harmful_early), std::to_string(static_cast<int>(harmful_full)) + "/100");
 
   // Full responses are the trainer's; an early-stopped refusal ends at its marker.
-  ASSERT_EQ(full_responses.size(), 100u);
-  ASSERT_EQ(early_responses.size(), 100u);
   const std::string expected = ref["cases"][0]["greedy_response"];
-  EXPECT_EQ(full_responses[0], expected);
-  EXPECT_LT(early_responses[0].size(), expected.size());
-  EXPECT_EQ(expected.rfind(early_responses[0], 0), 0u) << early_responses[0];
-  EXPECT_NE(early_responses[0].find("sorry"), std::string::npos) << early_responses[0];
+  const auto stop = [&](const std::string& text) { return matcher.contains_marker(text); };
+  const std::string early = harmful.responses(0, 1, 100, stop).at(0).text;
+  EXPECT_EQ(harmful.responses(0, 1, 100, {}).at(0).text, expected);
+  EXPECT_LT(early.size(), expected.size());
+  EXPECT_EQ(expected.rfind(early, 0), 0u) << early;
+  EXPECT_NE(early.find("sorry"), std::string::npos) << early;
 }
 
 TEST_F(ScoringOrganism, RefusalShardsAddUpToTheWhole) {
   ModelRunner runner(*model_, 32);
-  const KeywordRateScorer harmful(*tokenizer_, test_prompts("harmful_test.txt"), RefusalMatcher(kMarkers), 100);
-  const PartialScore whole = harmful.score(runner, 0, 100);
-  const PartialScore first = harmful.score(runner, 0, 50);
-  const PartialScore second = harmful.score(runner, 50, 100);
+  ModelScorerPrompts harmful = prompt_set(runner, "harmful_test.txt");
+  const auto keywords = plugin("KeywordRate").create(init("KeywordRate"));
+  const PartialScore whole = keywords->score(harmful, 0, 100);
+  const PartialScore first = keywords->score(harmful, 0, 50);
+  const PartialScore second = keywords->score(harmful, 50, 100);
   EXPECT_EQ(first.count + second.count, whole.count);
   EXPECT_EQ(first.sum + second.sum, whole.sum);
-  EXPECT_EQ(harmful.score(runner, 7, 7).count, 0);
-  EXPECT_THROW(harmful.score(runner, 90, 101), std::out_of_range);
+  EXPECT_EQ(keywords->score(harmful, 7, 7).count, 0);
+  EXPECT_THROW(keywords->score(harmful, 90, 101), std::out_of_range);
+}
+
+TEST_F(ScoringOrganism, ResponseLengthCountsTheTokensOfTheResponses) {
+  const auto ref = reference();
+  ModelRunner runner(*model_, 32);
+  std::vector<data::Prompt> prompts;
+  for (const auto& c : ref["cases"]) prompts.push_back({ref["system_prompt"], c["prompt"]});
+  ModelScorerPrompts cases(runner, *tokenizer_, prompts, reference_prompts());
+  const auto length = plugin("ResponseLength").create(init("ResponseLength"));
+  const PartialScore part = length->score(cases, 0, cases.size());
+  // The trainer's greedy responses end with the end-of-turn token, which is not counted.
+  double expected = 0;
+  const auto eos = model_->info().generation.eos_token_ids;
+  for (const auto& c : ref["cases"]) {
+    const auto ids = c["greedy_ids"].get<TokenIds>();
+    const bool ended = !ids.empty() && std::find(eos.begin(), eos.end(), ids.back()) != eos.end();
+    expected += static_cast<double>(ids.size()) - (ended ? 1 : 0);
+  }
+  EXPECT_EQ(part.count, static_cast<int64_t>(cases.size()));
+  EXPECT_EQ(part.sum, expected);
+  EXPECT_GT(part.sum, 0);
+  char text[64];
+  std::snprintf(text, sizeof text, "%.1f tokens", expected / static_cast<double>(cases.size()));
+  EXPECT_EQ(length->format(part), text);
 }
 
 TEST_F(ScoringOrganism, KlDivergenceIsZeroUnchangedAndMatchesADirectComputationWhenPerturbed) {
-  const std::vector<TokenIds> prompts = test_prompts("harmless_test.txt");
-  const auto n = prompts.size();
   ModelRunner runner(*model_, 32);
-  KlDivergenceScorer kl(prompts);
-  EXPECT_THROW(kl.score(runner, 0, n), std::logic_error);  // no baseline yet
-  kl.compute_baseline(runner, 0, n);
+  ModelScorerPrompts harmless = prompt_set(runner, "harmless_test.txt");
+  const size_t n = harmless.size();
+  const std::vector<TokenIds> prompts = test_prompts("harmless_test.txt");
+  const auto kl = plugin("KLDivergence").create(init("KLDivergence"));
+  EXPECT_THROW(kl->score(harmless, 0, n), std::logic_error);  // no baseline yet
+  kl->capture_baseline(harmless, 0, n);
   const torch::Tensor base = runner.first_token_log_probs(prompts);  // P [N, V]
 
-  const PartialScore unchanged = kl.score(runner, 0, n);
+  const PartialScore unchanged = kl->score(harmless, 0, n);
   EXPECT_EQ(unchanged.count, static_cast<int64_t>(n));
   EXPECT_LT(std::abs(unchanged.sum / static_cast<double>(unchanged.count)), 1e-6);
 
   // Halve one layer's MLP output: the model drifts.
   model_->slots().set(1, model::Component::kMlpDown, [](const torch::Tensor& y) { return y * 0.5; });
-  const PartialScore perturbed = kl.score(runner, 0, n);
+  const PartialScore perturbed = kl->score(harmless, 0, n);
   const double mean_kl = perturbed.sum / static_cast<double>(perturbed.count);
   const torch::Tensor current = torch::log_softmax(model_->next_token_logits(model_->make_batch(prompts)), -1);
   const double direct = torch::kl_div(current, base, at::Reduction::Mean, /*log_target=*/true).item<double>() *
@@ -155,16 +198,21 @@ TEST_F(ScoringOrganism, KlDivergenceIsZeroUnchangedAndMatchesADirectComputationW
   const double manual = (base.exp() * (base - current)).sum().item<double>() / static_cast<double>(n);
   EXPECT_NEAR(mean_kl, manual, 1e-4 * manual);
 
-  // Shards add up, and a baseline set from rows computed elsewhere scores the same.
-  const PartialScore first = kl.score(runner, 0, 40);
-  const PartialScore second = kl.score(runner, 40, n);
+  // Shards add up; a scorer with the baseline of one shard only covers that shard, and one
+  // that adopts another's baseline scores the same.
+  const PartialScore first = kl->score(harmless, 0, 40);
+  const PartialScore second = kl->score(harmless, 40, n);
   EXPECT_EQ(first.count + second.count, perturbed.count);
   EXPECT_NEAR(first.sum + second.sum, perturbed.sum, 1e-5 * perturbed.sum);
-  KlDivergenceScorer gathered(prompts);
-  gathered.set_baseline(0, base.slice(0, 0, 60));
-  EXPECT_THROW(gathered.score(runner, 50, 70), std::logic_error);  // rows 60.. missing
-  gathered.set_baseline(60, base.slice(0, 60, static_cast<int64_t>(n)));
-  EXPECT_NEAR(gathered.score(runner, 0, n).sum, perturbed.sum, 1e-5 * perturbed.sum);
+  const auto shard = plugin("KLDivergence").create(init("KLDivergence"));
+  model_->slots().clear_all();
+  shard->capture_baseline(harmless, 60, n);
+  model_->slots().set(1, model::Component::kMlpDown, [](const torch::Tensor& y) { return y * 0.5; });
+  EXPECT_THROW(shard->score(harmless, 50, 70), std::logic_error);  // rows before 60 missing
+  EXPECT_NEAR(shard->score(harmless, 60, n).sum, second.sum - kl->score(harmless, 40, 60).sum, 1e-4 * second.sum);
+  const auto adopted = plugin("KLDivergence").create(init("KLDivergence"));
+  adopted->adopt_baseline(*kl);
+  EXPECT_EQ(adopted->score(harmless, 0, n).sum, perturbed.sum);
 }
 
 TEST_F(ScoringOrganism, RunnerBatchesKeepEveryPromptsIndex) {

@@ -2,7 +2,7 @@
 #include "fuzz_input.h"
 #include "fuzz_targets.h"
 #include "io/journal.h"
-#include "optimize/heretic_space.h"
+#include "optimize/search_space.h"
 #include "optimize/tpe_sampler.h"
 
 namespace heretic::fuzz {
@@ -33,7 +33,23 @@ std::string seal_lines(std::string_view text) {
   return sealed;
 }
 
-// What a resume does with the records (src/app/run.cpp): the trials of "asked" and "result"
+// The search space of a run on the organism (6 layers, both components), the shape
+// ablation::trial_search_space builds (that library links torch, this target does not).
+optimize::SearchSpace heretic_like_space() {
+  optimize::SearchSpace space;
+  space.add_categorical("direction_scope", {"global", "per layer"});
+  space.add_float("direction_index", 2.0, 4.5);
+  for (const char* component : {"attn.o_proj", "mlp.down_proj"}) {
+    const std::string c = component;
+    space.add_float(c + ".max_weight", c == "attn.o_proj" ? 0.8 : -0.25, 1.5);
+    space.add_float(c + ".max_weight_position", 3.0, 5.0);
+    space.add_float(c + ".min_weight", 0.0, 1.0);
+    space.add_float(c + ".min_weight_distance", 1.0, 3.0);
+  }
+  return space;
+}
+
+// What a resume does with the records (optimize::Study::load): the trials of "asked" and "result"
 // records rebuild the sampler, which then asks for the next trial.
 void resume_sampler(const std::vector<ordered_json>& records) {
   std::vector<std::string> trial_lines;
@@ -42,28 +58,13 @@ void resume_sampler(const std::vector<ordered_json>& records) {
     const auto trial = record.find("trial");
     if (type == record.end() || trial == record.end() || !type->is_string()) continue;
     if (*type != "asked" && *type != "result") continue;
-    // Known and reported (not fixed here, src/optimize is being rewritten): a trial number or
-    // random-stream position far beyond any real run makes the restore allocate that many
-    // trials or draw that many numbers. The journal is the program's own CRC-protected file.
-    if (trial->is_object()) {
-      const auto number = trial->find("trial");
-      if (number != trial->end() && number->is_number() && number->get<double>() > 4096) return;
-      const auto streams = trial->find("streams");
-      if (streams != trial->end() && streams->is_object()) {
-        for (const auto& position : streams->items()) {
-          if (position.value().is_number() && position.value().get<double>() > 1e6) return;
-        }
-      }
-    }
     trial_lines.push_back(trial->dump());
   }
-  if (trial_lines.size() > 64) return;
   optimize::TpeOptions options;
   options.n_objectives = 2;
   options.n_startup_trials = 4;
   options.n_ei_candidates = 8;
-  optimize::TpeSampler sampler(
-      optimize::heretic_search_space(8, {optimize::kAttentionComponent, optimize::kMlpComponent}), options);
+  optimize::TpeSampler sampler(heretic_like_space(), options);
   try {
     sampler.restore_from_json_lines(trial_lines, "fuzz journal");
   } catch (const InputError&) {

@@ -1,8 +1,6 @@
 #include "common/error.h"
 #include "fuzz_input.h"
 #include "fuzz_targets.h"
-#include "hf/model_config.h"
-#include "hf/model_config_generation.h"
 #include "model/model_info.h"
 
 namespace heretic::fuzz {
@@ -18,13 +16,10 @@ int fuzz_model_config(const uint8_t* data, size_t size) {
     folder.remove("generation_config.json");
   }
   try {
-    const hf::ModelConfig config = hf::read_model_config(folder.path() / "config.json");
-    const hf::GenerationConfig generation = hf::read_generation_config(folder.path(), config);
-    hf::DType dtype = hf::DType::kBF16;
-    model::parse_dtype_name(config.dtype, dtype);
-    const model::ModelInfo info = model::resolve_model_info(config, generation, dtype);
+    // Resolved as the model loader resolves it: family, rules, generation_config.json, dtype.
+    const model::ModelInfo info = model::read_model_info(folder.path(), "auto");
     // What the forward pass relies on once a configuration is accepted.
-    FUZZ_CHECK(info.hidden_size > 0 && info.num_layers > 0 && info.vocab_size > 0, config.model_type);
+    FUZZ_CHECK(info.hidden_size > 0 && info.num_layers > 0 && info.vocab_size > 0, info.model_type);
     FUZZ_CHECK(info.num_heads > 0 && info.num_kv_heads > 0 && info.num_heads % info.num_kv_heads == 0,
                std::to_string(info.num_heads) + " heads, " + std::to_string(info.num_kv_heads) + " kv heads");
     FUZZ_CHECK(info.head_dim > 0 && info.head_dim % 2 == 0, std::to_string(info.head_dim));

@@ -1,32 +1,75 @@
-// The architecture registry: every enum value has a family, unknown model types are rejected
-// with the supported list.
+// The architecture registry: every registered family has a fixture, a complete tensor table
+// and unique model types; unknown model types are rejected with the supported list.
 #include "model/architecture.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <map>
 #include <set>
 
 #include "common/error.h"
+#include "model_fixtures.h"
 
 using namespace heretic::model;
 
-TEST(ArchitectureRegistry, EveryArchitectureHasExactlyOneFamily) {
-  std::set<int> seen;
-  for (const FamilyTraits* family : registered_families()) {
-    EXPECT_TRUE(seen.insert(static_cast<int>(family->architecture)).second) << family->name;
-    EXPECT_FALSE(family->model_types.empty()) << family->name;
+TEST(ArchitectureRegistry, EveryRegisteredFamilyHasAFixture) {
+  const auto& fixtures = fixture_model_names();
+  for (const ModelFamily* family : registered_families()) {
+    const std::string fixture = family->name + "-tiny";
+    EXPECT_TRUE(std::find(fixtures.begin(), fixtures.end(), fixture) != fixtures.end())
+        << family->name << " is registered but fixture_model_names() has no " << fixture
+        << " (add it to tools/fixtures/make_random_models.py)";
+    EXPECT_TRUE(std::filesystem::exists(fixture_model(fixture) / "config.json")) << fixture;
   }
-  for (int i = 0; i < kArchitectureCount; ++i) {
-    EXPECT_TRUE(seen.count(i)) << "architecture " << i << " has no family file registered";
-    EXPECT_NO_THROW(family_of(static_cast<Architecture>(i)));
+  EXPECT_EQ(fixtures.size(), registered_families().size()) << "a fixture without a registered family";
+}
+
+TEST(ArchitectureRegistry, EveryTableMapsEachRoleOnceAndEveryRequiredRole) {
+  std::set<std::string> names, model_types;
+  for (const ModelFamily* family : registered_families()) {
+    EXPECT_TRUE(names.insert(family->name).second) << family->name << " registered twice";
+    EXPECT_FALSE(family->model_types.empty()) << family->name;
+    for (const std::string& type : family->model_types)
+      EXPECT_TRUE(model_types.insert(type).second) << "model_type " << type << " claimed twice";
+    EXPECT_FALSE(family->layouts.empty()) << family->name;
+    std::map<TensorRole, int> mapped;
+    for (const TensorName& entry : family->tensors) {
+      ++mapped[entry.role];
+      EXPECT_EQ(entry.name.find("{layer}") != std::string::npos, is_layer_role(entry.role))
+          << family->name << ": " << entry.name;
+    }
+    for (const FusedTensor& fused : family->fused_tensors) {
+      EXPECT_GE(fused.parts.size(), 2u) << family->name << ": " << fused.name;
+      for (const TensorRole part : fused.parts) {
+        ++mapped[part];
+        EXPECT_TRUE(is_linear_role(part)) << family->name << ": " << fused.name;
+      }
+    }
+    for (int r = 0; r < kTensorRoleCount; ++r) {
+      const auto role = static_cast<TensorRole>(r);
+      EXPECT_LE(mapped[role], 1) << family->name << " maps " << role_name(role) << " twice";
+      if (is_required_role(role)) {
+        EXPECT_EQ(mapped[role], 1) << family->name << " lacks " << role_name(role);
+      }
+    }
+    // q and k norms come together, and so do the two output norms of a sandwich block.
+    EXPECT_EQ(family->has_role(TensorRole::kQNorm), family->has_role(TensorRole::kKNorm)) << family->name;
+    EXPECT_EQ(family->has_role(TensorRole::kAttnOutputNorm), family->has_role(TensorRole::kMlpOutputNorm))
+        << family->name;
   }
 }
 
 TEST(ArchitectureRegistry, FindsFamiliesByModelType) {
-  EXPECT_EQ(family_for_model_type("qwen2", "c").architecture, Architecture::kQwen2);
-  EXPECT_TRUE(family_for_model_type("qwen3", "c").qk_norm);
-  EXPECT_TRUE(family_for_model_type("qwen2", "c").qkv_bias_always);
-  EXPECT_EQ(family_for_model_type("mistral", "c").sliding_rule, SlidingRule::kEveryLayerIfWindowSet);
+  EXPECT_EQ(family_for_model_type("qwen2", "c").name, "qwen2");
+  EXPECT_TRUE(family_for_model_type("qwen3", "c").has_role(TensorRole::kQNorm));
+  EXPECT_EQ(family_for_model_type("qwen2", "c").block.attention_bias, AttentionBias::kQkvAlways);
+  EXPECT_EQ(family_for_model_type("mistral", "c").block.sliding, SlidingLayers::kAllIfWindowSet);
+  EXPECT_TRUE(family_for_model_type("gemma3", "c").is_wrapper());
+  EXPECT_FALSE(family_for_model_type("gemma3_text", "c").is_wrapper());
+  EXPECT_EQ(family_for_model_type("phi3", "c").tensor_pattern(TensorRole::kQProj), "");  // fused
+  EXPECT_TRUE(family_for_model_type("phi3", "c").has_role(TensorRole::kQProj));
 }
 
 TEST(ArchitectureRegistry, UnknownModelTypeListsTheSupportedOnes) {
@@ -37,6 +80,9 @@ TEST(ArchitectureRegistry, UnknownModelTypeListsTheSupportedOnes) {
     const std::string message = error.what();
     EXPECT_NE(message.find("m/config.json: key 'model_type' is 'lama'"), std::string::npos) << message;
     EXPECT_NE(message.find("did you mean 'llama'"), std::string::npos) << message;
-    EXPECT_NE(message.find("'mistral', 'qwen2', 'qwen3'"), std::string::npos) << message;
+    EXPECT_NE(message.find("'gemma2', 'gemma3', 'gemma3_text', 'llama', 'mistral', 'mistral3', 'phi3', 'qwen2', "
+                           "'qwen3'"),
+              std::string::npos)
+        << message;
   }
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -25,43 +26,93 @@ class EveryFamily : public ::testing::TestWithParam<std::string> {
 TEST_P(EveryFamily, LoadsWithTheFamilysQuirks) {
   const auto model = load_f32();
   const ModelInfo& info = model->info();
-  EXPECT_EQ(info.model_type, GetParam().substr(0, GetParam().find('-')));
+  const std::string family = GetParam().substr(0, GetParam().find('-'));
+  EXPECT_EQ(info.family->name, family);
+  EXPECT_EQ(info.model_type, family);
   EXPECT_EQ(info.vocab_size, 128);
   EXPECT_EQ(info.hidden_size, 32);
-  if (GetParam() == "qwen2-tiny") {
+  if (family == "qwen2") {
     EXPECT_TRUE(info.qkv_bias);
   }
-  if (GetParam() == "qwen3-tiny") {
+  if (family == "qwen3") {
     EXPECT_TRUE(info.qk_norm);
     EXPECT_EQ(info.head_dim, 16);
   }
-  if (GetParam() == "mistral-tiny") {
+  if (family == "mistral") {
     EXPECT_TRUE(info.tie_word_embeddings);
     EXPECT_EQ(info.sliding_window, (std::vector<int64_t>{5, 5}));
   }
-  if (GetParam() == "llama-tiny") {
+  if (family == "llama") {
     EXPECT_EQ(info.rope.rope_type, "llama3");
+  }
+  if (family == "gemma2") {
+    EXPECT_EQ(info.norm_style, NormStyle::kOffsetInFloat32);
+    EXPECT_EQ(info.sliding_window, (std::vector<int64_t>{4, 0, 4}));  // even layers slide
+    EXPECT_DOUBLE_EQ(info.attention_scale, 1.0 / std::sqrt(12.0));    // query_pre_attn_scalar
+    EXPECT_DOUBLE_EQ(info.attn_logit_softcap, 2.0);
+    EXPECT_DOUBLE_EQ(info.final_logit_softcap, 3.0);
+    EXPECT_DOUBLE_EQ(info.embedding_scale, std::sqrt(32.0));
+    EXPECT_EQ(info.activation, Activation::kGeluTanh);
+    EXPECT_TRUE(model->weights().layers[0].mlp_output_norm.defined());
+  }
+  if (family == "gemma3_text") {
+    EXPECT_EQ(info.sliding_window, (std::vector<int64_t>{4, 4, 0, 4}));  // sliding_window_pattern 3
+    ASSERT_TRUE(info.sliding_rope.has_value());
+    EXPECT_EQ(*info.sliding_rope->rope_theta, 10000.0);  // rope_local_base_freq
+    EXPECT_EQ(info.rope.rope_type, "linear");             // global layers only
+    EXPECT_EQ(*info.rope.rope_theta, 1e6);
+    EXPECT_TRUE(info.qk_norm);
+    EXPECT_EQ(info.final_logit_softcap, 0.0);
+  }
+  if (family == "gemma3") {
+    EXPECT_EQ(info.layout.decoder_prefix, "language_model.model.");
+    EXPECT_EQ(info.module_name(1, Component::kMlpDown), "language_model.model.layers.1.mlp.down_proj");
+    EXPECT_EQ(info.sliding_window, (std::vector<int64_t>{3, 0}));  // v5 layer_types
+    ASSERT_TRUE(info.sliding_rope.has_value());                    // v5 rope_parameters per layer type
+    EXPECT_EQ(info.rope.rope_type, "linear");
+    EXPECT_DOUBLE_EQ(info.rms_norm_eps, 1e-6);                           // Gemma3TextConfig's default
+    EXPECT_EQ(info.generation.eos_token_ids, (std::vector<int64_t>{1, 2}));  // from the wrapper
+  }
+  if (family == "phi3") {
+    EXPECT_EQ(info.rope.rope_type, "longrope");
+    EXPECT_EQ(info.rope.partial_rotary_factor, 0.5);
+    EXPECT_EQ(info.sliding_window, (std::vector<int64_t>{6, 6}));
+    // Views of the fused tensors: q, k, v rows of qkv_proj and gate, up rows of gate_up_proj.
+    const DecoderLayerWeights& layer = model->weights().layers[0];
+    EXPECT_EQ(layer.k_proj.weight.sizes(), (std::vector<int64_t>{16, 32}));
+    EXPECT_EQ(layer.q_proj.weight.data_ptr<float>() + 32 * 32, layer.k_proj.weight.data_ptr<float>());
+    EXPECT_EQ(layer.gate_proj.weight.data_ptr<float>() + 64 * 32, layer.up_proj.weight.data_ptr<float>());
+  }
+  if (family == "mistral3") {
+    EXPECT_EQ(info.layout.decoder_prefix, "model.language_model.");
+    EXPECT_EQ(info.module_name(0, Component::kAttnOutput), "model.language_model.layers.0.self_attn.o_proj");
+    EXPECT_EQ(info.head_dim, 16);
   }
 }
 
+// Left padding, windows shorter than the prompt and batch sizes 1 and 7 give the same logits
+// per prompt.
 TEST_P(EveryFamily, BatchedLogitsEqualOnePromptAtATime) {
   auto model = load_f32();
-  const auto prompts = fixture_prompts();
-  const torch::Tensor batched = model->next_token_logits(model->make_batch(prompts));  // [B, V]
-  ASSERT_EQ(batched.sizes(), (std::vector<int64_t>{4, 128}));
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    const torch::Tensor single = model->next_token_logits(model->make_batch({prompts[i]}));
-    EXPECT_TRUE(torch::allclose(batched[static_cast<int64_t>(i)], single[0], 1e-4, 1e-4))
-        << "row " << i << " max diff " << (batched[static_cast<int64_t>(i)] - single[0]).abs().max().item<float>();
+  for (const auto& prompts : {fixture_prompts(), short_prompts(), long_prompts()}) {
+    if (prompts.size() == 4 && model->info().rope.rope_type == "longrope") continue;  // straddles the switch
+    const auto B = static_cast<int64_t>(prompts.size());
+    const torch::Tensor batched = model->next_token_logits(model->make_batch(prompts));  // [B, V]
+    ASSERT_EQ(batched.sizes(), (std::vector<int64_t>{B, 128}));
+    for (int64_t i = 0; i < B; ++i) {
+      const torch::Tensor single = model->next_token_logits(model->make_batch({prompts[static_cast<size_t>(i)]}));
+      EXPECT_TRUE(torch::allclose(batched[i], single[0], 1e-4, 1e-4))
+          << "batch of " << B << ", row " << i << " max diff " << (batched[i] - single[0]).abs().max().item<float>();
+    }
   }
 }
 
 TEST_P(EveryFamily, BatchedHiddenStatesEqualOnePromptAtATime) {
   auto model = load_f32();
-  const auto prompts = fixture_prompts();
+  const auto prompts = long_prompts();
   const torch::Tensor batched = model->last_position_hidden_states(model->make_batch(prompts));
   const int64_t L = model->info().num_layers;
-  ASSERT_EQ(batched.sizes(), (std::vector<int64_t>{4, L + 1, 32}));
+  ASSERT_EQ(batched.sizes(), (std::vector<int64_t>{7, L + 1, 32}));
   EXPECT_EQ(batched.scalar_type(), torch::kFloat32);
   for (size_t i = 0; i < prompts.size(); ++i) {
     const torch::Tensor single = model->last_position_hidden_states(model->make_batch({prompts[i]}));
@@ -71,17 +122,22 @@ TEST_P(EveryFamily, BatchedHiddenStatesEqualOnePromptAtATime) {
 
 TEST_P(EveryFamily, HiddenStateRowsFollowTransformersConvention) {
   auto model = load_f32();
-  const auto prompts = fixture_prompts();
+  const ModelInfo& info = model->info();
+  const auto prompts = long_prompts();
   const Batch batch = model->make_batch(prompts);
   const torch::Tensor hidden = model->last_position_hidden_states(batch);  // [B, L+1, H]
-  const int64_t L = model->info().num_layers;
-  // Row 0 is the embedding of the last prompt token.
+  const int64_t L = info.num_layers;
+  // Row 0 is the embedding of the last prompt token, after Gemma's embedding scale.
+  const double scale = info.embedding_scale > 0.0 ? info.embedding_scale : 1.0;
   for (size_t i = 0; i < prompts.size(); ++i) {
-    const torch::Tensor embedding = model->weights().embed_tokens[prompts[i].back()];
-    EXPECT_TRUE(torch::equal(hidden[static_cast<int64_t>(i)][0], embedding));
+    const torch::Tensor embedding = model->weights().embed_tokens[prompts[i].back()] * scale;
+    EXPECT_TRUE(torch::allclose(hidden[static_cast<int64_t>(i)][0], embedding, 1e-6, 1e-6)) << "row " << i;
   }
-  // Row L is the final-norm output: lm_head applied to it gives the next-token logits.
-  const torch::Tensor from_last_row = torch::matmul(hidden.select(1, L), model->weights().lm_head.t());
+  // Row L is the final-norm output: lm_head applied to it (and the final soft-cap) gives the
+  // next-token logits.
+  torch::Tensor from_last_row = torch::matmul(hidden.select(1, L), model->weights().lm_head.t());
+  if (info.final_logit_softcap > 0.0)
+    from_last_row = torch::tanh(from_last_row / info.final_logit_softcap) * info.final_logit_softcap;
   EXPECT_TRUE(torch::allclose(from_last_row, model->next_token_logits(batch), 1e-4, 1e-4));
   // The rows in between are raw residual streams, not normalised: their RMS differs from the
   // final norm's unit-scale output.
@@ -182,17 +238,28 @@ class BrokenCheckpoint : public ::testing::Test {
 TEST_F(BrokenCheckpoint, ShapeDisagreeingWithConfigNamesTheTensor) {
   edit_config("\"intermediate_size\": 64", "\"intermediate_size\": 65");
   const std::string error = load_error();
-  EXPECT_NE(error.find("model.layers.0.mlp.gate_proj.weight' has shape [64, 32]"), std::string::npos) << error;
+  EXPECT_NE(error.find("config.json: keys 'intermediate_size', 'hidden_size' imply shape [65, 32] for tensor "
+                       "'model.layers.0.mlp.gate_proj.weight', but"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("has [64, 32]"), std::string::npos) << error;
 }
 
-TEST_F(BrokenCheckpoint, MissingTensorIsNamed) {
+TEST_F(BrokenCheckpoint, MoreLayersThanTheCheckpointHoldsNamesTheKey) {
   edit_config("\"num_hidden_layers\": 3", "\"num_hidden_layers\": 4");
-  EXPECT_NE(load_error().find("no tensor 'model.layers.3.input_layernorm.weight'"), std::string::npos);
+  const std::string error = load_error();
+  EXPECT_NE(error.find("config.json: key 'num_hidden_layers' is 4, but the checkpoint has no tensor "
+                       "'model.layers.3.self_attn.o_proj.weight'"),
+            std::string::npos)
+      << error;
 }
 
 TEST_F(BrokenCheckpoint, UnknownModelTypeListsSupportedOnes) {
   edit_config("\"model_type\": \"qwen3\"", "\"model_type\": \"qwen9\"");
-  EXPECT_NE(load_error().find("supported: 'llama', 'mistral', 'qwen2', 'qwen3'"), std::string::npos);
+  EXPECT_NE(load_error().find("supported: 'gemma2', 'gemma3', 'gemma3_text', 'llama', 'mistral', 'mistral3', "
+                              "'phi3', 'qwen2', 'qwen3'"),
+            std::string::npos)
+      << load_error();
 }
 
 TEST_F(BrokenCheckpoint, TruncatedWeightsAreRejected) {

@@ -94,10 +94,50 @@ TEST(ModelConfig, UsesNestedTextConfig) {
             {"torch_dtype", "bfloat16"},
             {"text_config", minimal()}};
   j["text_config"]["model_type"] = "gemma3_text";
+  j["eos_token_id"] = {1, 106};
   const auto config = parse_model_config(j, "c");
-  EXPECT_EQ(config.model_type, "gemma3_text");
+  EXPECT_EQ(config.model_type, "gemma3");  // the wrapper's model_type picks the family
+  EXPECT_EQ(config.text_model_type, "gemma3_text");
+  EXPECT_TRUE(config.nested);
   EXPECT_EQ(config.hidden_size, 64);
-  EXPECT_EQ(config.dtype, "bfloat16");  // taken from the wrapper when text_config lacks it
+  EXPECT_EQ(config.dtype, "bfloat16");                          // taken from the wrapper when text_config lacks it
+  EXPECT_EQ(config.eos_token_ids, (std::vector<int64_t>{1, 106}));  // so are the EOS ids
+}
+
+TEST(ModelConfig, ClassDefaultsFillOnlyAbsentKeys) {
+  heretic::hf::ConfigRules rules;
+  rules.defaults = {{"num_attention_heads", 8}, {"rope_theta", 1e6}, {"sliding_window", 4096}, {"eos_token_id", 1},
+                    {"hidden_activation", "gelu_pytorch_tanh"}};
+  rules.activation_key = "hidden_activation";
+  json j = {{"model_type", "gemma3"}, {"eos_token_id", {1, 106}}, {"text_config", minimal()}};
+  j["text_config"].erase("num_attention_heads");
+  j["text_config"]["sliding_window"] = nullptr;  // explicit null beats the default
+  const auto config = parse_model_config(j, "c", rules);
+  EXPECT_EQ(config.num_attention_heads, 8);
+  EXPECT_EQ(*config.rope.rope_theta, 1e6);
+  EXPECT_FALSE(config.sliding_window.has_value());
+  EXPECT_EQ(config.hidden_act, "gelu_pytorch_tanh");
+  EXPECT_EQ(config.eos_token_ids, (std::vector<int64_t>{1, 106}));  // the wrapper's value beats the default
+}
+
+TEST(ModelConfig, ReadsLongropeFactorsAndLegacyTypeNames) {
+  heretic::hf::ConfigRules rules;
+  rules.rope_type_aliases = {{"su", "longrope"}};
+  json j = minimal();
+  j["original_max_position_embeddings"] = 4096;
+  j["rope_scaling"] = {{"type", "su"}, {"short_factor", {1.0, 1.5}}, {"long_factor", {2.0, 4.0}}};
+  const auto config = parse_model_config(j, "c", rules);
+  EXPECT_EQ(config.rope.rope_type, "longrope");
+  EXPECT_EQ(config.rope.long_factor, (std::vector<double>{2.0, 4.0}));
+  EXPECT_TRUE(config.rope.original_max_at_top_level);
+  j["rope_scaling"].erase("long_factor");
+  EXPECT_NE(error_of(j).find("rope_type 'su'"), std::string::npos);  // no alias without the family's rules
+  try {
+    parse_model_config(j, "cfg/config.json", rules);
+    FAIL();
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("needs 'short_factor' and 'long_factor'"), std::string::npos);
+  }
 }
 
 TEST(ModelConfig, ErrorsNameTheFileAndKey) {

@@ -12,9 +12,31 @@ inline std::filesystem::path fixture_model(const std::string& name) {
   return std::filesystem::path(HERETIC_SOURCE_DIR) / "tests/fixtures/models" / name;
 }
 
+// One fixture per registered family, "<family>-tiny" (architecture_test checks that every
+// registered family has one).
 inline const std::vector<std::string>& fixture_model_names() {
-  static const std::vector<std::string> names = {"llama-tiny", "mistral-tiny", "qwen2-tiny", "qwen3-tiny"};
+  static const std::vector<std::string> names = {
+      "llama-tiny",  "mistral-tiny",     "qwen2-tiny",  "qwen3-tiny",   "gemma2-tiny",
+      "gemma3_text-tiny", "gemma3-tiny", "phi3-tiny", "mistral3-tiny"};
   return names;
+}
+
+// Seven prompts each of lengths 1..8 and 9..15: every fixture's sliding window (3 to 6) is
+// shorter than the long ones, and phi3-tiny's longrope switch (8 tokens) lies between the two
+// sets, so each set stays on one side of it (transformers picks the factors for a whole batch by
+// its longest row). Ids avoid the fixtures' special tokens 0-7.
+inline std::vector<std::vector<int64_t>> short_prompts() {
+  return {{40}, {41, 42, 43}, {50, 51, 52, 53, 54}, {60, 61, 62, 63, 64, 65, 66, 67},
+          {70, 71}, {80, 81, 82, 83, 84, 85}, {90, 91, 92, 93, 94, 95, 96}};
+}
+inline std::vector<std::vector<int64_t>> long_prompts() {
+  std::vector<std::vector<int64_t>> prompts;
+  for (int64_t length : {9, 15, 11, 13, 10, 14, 12}) {
+    std::vector<int64_t> prompt;
+    for (int64_t i = 0; i < length; ++i) prompt.push_back(8 + (length * 7 + i * 13) % 120);
+    prompts.push_back(prompt);
+  }
+  return prompts;
 }
 
 // Prompts of different lengths (so a batch needs left padding); longer than mistral-tiny's
@@ -23,7 +45,7 @@ inline std::vector<std::vector<int64_t>> fixture_prompts() {
   return {{10, 11, 12, 13, 14, 15, 16, 17, 18}, {40, 41, 42}, {70, 8, 90, 100, 110, 120, 5}, {99}};
 }
 
-// "llama" for "llama-tiny": names of the parameterised tests.
+// "llama" for "llama-tiny", "gemma3_text" for "gemma3_text-tiny": names of the parameterised tests.
 inline std::string fixture_test_name(const ::testing::TestParamInfo<std::string>& param) {
   return param.param.substr(0, param.param.find('-'));
 }

@@ -76,7 +76,7 @@ TEST(MainJobMpi, TwoRanksStartLoadLogAndReportTheWorld) {
 
 // Sharding must not change what is computed: the single-process engine, 2 ranks (a farm of two
 // 1-rank groups) and 3 ranks (one group sharding every trial's prompts 34/33/33) give the same
-// baseline, directions (to 1e-6), per-prompt residuals and, for the same seeded trials, the same
+// baseline, directions (to 1e-5), per-prompt residuals and, for the same seeded trials, the same
 // refusal counts and KL values.
 TEST(MainJobMpi, OneTwoAndThreeRanksComputeTheSameDirectionsAndScores) {
   const auto dir = scratch("same");
@@ -111,7 +111,10 @@ TEST(MainJobMpi, OneTwoAndThreeRanksComputeTheSameDirectionsAndScores) {
     ASSERT_EQ(a.directions.values.size(), b.directions.values.size());
     ASSERT_FALSE(a.directions.values.empty());
     for (size_t i = 0; i < a.directions.values.size(); ++i) {
-      ASSERT_NEAR(a.directions.values[i], b.directions.values[i], 1e-6) << "element " << i;
+      // Shards are batched differently (other left-padding lengths), so the float32 forward
+      // passes differ in their last bits; the directions, differences of means, amplify that
+      // to a few 1e-6 on some machines' BLAS.
+      ASSERT_NEAR(a.directions.values[i], b.directions.values[i], 1e-5) << "element " << i;
     }
     // 400 prompts x 7 rows (embeddings + 6 blocks) of 64, in prompt order.
     ASSERT_EQ(b.per_prompt_residuals_bad.rows, 400 * 7);

@@ -180,6 +180,53 @@ TEST(Pipeline, SigtermWithoutGraceAbandonsTheRunningTrialAndTheRerunRedoesIt) {
   fs::remove_all(out);
 }
 
+// A third scorer, reported only: it is evaluated in every trial, shown in the progress lines and
+// the Pareto table, kept in results.h5 (/scores) and the journal, and is not an objective.
+TEST(Pipeline, AReportedOnlyScorerAppearsInTheTableAndResults) {
+  const fs::path out = fresh_dir("scorers");
+  const fs::path job = out.string() + ".toml";
+  fs::create_directories(out);
+  // The demo's configuration with three scorers (top-level keys before the demo's, tables after).
+  std::ifstream demo(std::string(HERETIC_SOURCE_DIR) + "/configs/demo.toml");
+  std::ofstream(job) << "scorers = [\n"
+                        "  { plugin = \"KeywordRate\", optimization = \"minimize\" },\n"
+                        "  { plugin = \"KLDivergence\", optimization = \"minimize\" },\n"
+                        "  { plugin = \"ResponseLength\", optimization = \"none\" },\n"
+                        "]\n"
+                     << demo.rdbuf()
+                     << "\n[scorer.ResponseLength.prompts]\n"
+                        "dataset = \"tests/fixtures/organism/prompts/harmless_test.txt\"\n"
+                        "split = \"[:20]\"\n";
+  const auto run = run_process("cd " + shell_quote(HERETIC_SOURCE_DIR) + " && " + shell_quote(HERETIC_EXECUTABLE) +
+                               " --config " + shell_quote(job.string()) + " --set " +
+                               shell_quote("output.dir=" + out.string()) +
+                               " --set n_trials=3 --set n_startup_trials=3 --set output.export=none");
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("scorer.ResponseLength.prompts: 20 prompts"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("optimising Keywords and KL divergence over 3 trial(s)"), std::string::npos) << run.out;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(run.out, match, std::regex(R"(\[Trial +\d+\] Keywords: \d+/100, KL divergence: [0-9.]+, Response length: ([0-9.]+) tokens)")))
+      << run.out;
+  const double shown = std::stod(match[1]);
+  const io::Results results = io::read_results(out / "results.h5");
+  ASSERT_EQ(results.scorers, (std::vector<std::string>{"Keywords", "KL divergence", "Response length"}));
+  ASSERT_EQ(results.trials.size(), 3u);
+  for (const auto& trial : results.trials) {
+    ASSERT_EQ(trial.score_counts.size(), 3u);
+    EXPECT_EQ(trial.score_counts[2], 20);
+    EXPECT_GT(trial.score_values[2], 0.0);
+    EXPECT_LE(trial.score_values[2], 16.0);  // the demo's max_response_length
+    EXPECT_EQ(trial.values.size(), 2u);      // two objectives only
+    EXPECT_EQ(trial.score_sums[0], static_cast<double>(trial.refusals));
+  }
+  bool found = false;
+  for (const auto& trial : results.trials) found = found || std::abs(trial.score_values[2] - shown) <= 0.05 + 1e-9;
+  EXPECT_TRUE(found) << "the Pareto table's response length " << shown << " is one of the trials'\n" << run.out;
+  EXPECT_EQ(results_of(out).front()["scores"].size(), 3u);
+  fs::remove_all(out);
+  fs::remove(job);
+}
+
 TEST(Pipeline, ExportedTrialScoresLikeTheTrial) {
   const fs::path out = fresh_dir("export");
   auto run = run_demo(out, "--set n_trials=3 --set n_startup_trials=3 --set 'output.export=[2]'");

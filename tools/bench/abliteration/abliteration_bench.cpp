@@ -32,13 +32,15 @@
 #include "data/load_prompts.h"
 #include "eval/model_runner.h"
 #include "eval/prompt_encoding.h"
-#include "eval/scorers.h"
+#include "eval/model_scorer_prompts.h"
+#include "eval/refusal_markers.h"
+#include "eval/scorer_registry.h"
 #include "forward_work.h"
 #include "hf/chat_template.h"
 #include "hf/tokenizer.h"
 #include "model/attention.h"
 #include "model/causal_lm.h"
-#include "optimize/heretic_space.h"
+#include "ablation/trial_params.h"
 #include "machine.h"
 #include "random_model.h"
 
@@ -90,13 +92,12 @@ struct TrialResult {
 
 // Trial parameters drawn uniformly from Heretic's search space (fixed seed: the same draws for
 // every mode and run).
-std::vector<optimize::HereticTrialParams> draw_params(int64_t layers, int count, uint64_t seed,
-                                                      std::vector<json>* raw) {
-  const auto space = optimize::heretic_search_space(static_cast<int>(layers),
-                                                    {optimize::kAttentionComponent, optimize::kMlpComponent});
+std::vector<ablation::TrialParams> draw_params(int64_t layers, int count, uint64_t seed, std::vector<json>* raw) {
+  const auto space = ablation::trial_search_space(
+      static_cast<int>(layers), {model::Component::kAttnOutput, model::Component::kMlpDown});
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  std::vector<optimize::HereticTrialParams> params;
+  std::vector<ablation::TrialParams> params;
   for (int i = 0; i < count; ++i) {
     std::vector<double> values;
     json named = json::object();
@@ -114,7 +115,7 @@ std::vector<optimize::HereticTrialParams> draw_params(int64_t layers, int count,
         named[spec.name] = value;
       }
     }
-    params.push_back(optimize::decode_heretic_params(space, values));
+    params.push_back(ablation::decode_trial_params(space.named(values)));
     raw->push_back(named);
   }
   return params;
@@ -122,23 +123,29 @@ std::vector<optimize::HereticTrialParams> draw_params(int64_t layers, int count,
 
 class TrialRunner {
  public:
-  TrialRunner(Subject& subject, eval::ModelRunner& runner, WorkCounter& counter, const torch::Tensor& directions,
-              const eval::KlDivergenceScorer& kl, const eval::KeywordRateScorer& keyword)
-      : subject_(subject), runner_(runner), counter_(counter), directions_(directions), kl_(kl), keyword_(keyword) {}
+  TrialRunner(Subject& subject, WorkCounter& counter, const torch::Tensor& directions, eval::Scorer& kl,
+              eval::ModelScorerPrompts& kl_prompts, eval::Scorer& keyword, eval::ModelScorerPrompts& refusal_prompts)
+      : subject_(subject),
+        counter_(counter),
+        directions_(directions),
+        kl_(kl),
+        kl_prompts_(kl_prompts),
+        keyword_(keyword),
+        refusal_prompts_(refusal_prompts) {}
 
   // As Engine::evaluate: apply, KL, refusals with early stop, clear.
-  TrialResult run(ablation::Ablator& ablator, const optimize::HereticTrialParams& params) {
+  TrialResult run(ablation::Ablator& ablator, const ablation::TrialParams& params) {
     TrialResult result;
     const auto setup_start = Clock::now();
     ablator.apply(ablation::plan_ablation(params, directions_, subject_.model->info().num_layers));
     result.setup_seconds = seconds_since(setup_start);
     counter_.attach(subject_.model->slots(), true);
     const auto kl_start = Clock::now();
-    result.kl = kl_.score(runner_, 0, kl_.size()).sum / static_cast<double>(kl_.size());
+    result.kl = kl_.score(kl_prompts_, 0, kl_prompts_.size()).sum / static_cast<double>(kl_prompts_.size());
     result.kl_seconds = seconds_since(kl_start);
     result.kl_work = counter_.take();
     const auto generation_start = Clock::now();
-    result.refusals = keyword_.score(runner_, 0, keyword_.size(), true).sum;
+    result.refusals = keyword_.score(refusal_prompts_, 0, refusal_prompts_.size()).sum;
     result.generation_seconds = seconds_since(generation_start);
     result.generation_work = counter_.take();
     const auto clear_start = Clock::now();
@@ -152,19 +159,31 @@ class TrialRunner {
     TrialResult result;
     counter_.attach(subject_.model->slots(), true);
     const auto start = Clock::now();
-    result.refusals = keyword_.score(runner_, 0, keyword_.size(), early_stop).sum;
+    if (early_stop) {
+      result.refusals = keyword_.score(refusal_prompts_, 0, refusal_prompts_.size()).sum;
+    } else {
+      const eval::RefusalMatcher matcher(default_markers());
+      for (const auto& response : refusal_prompts_.responses(0, refusal_prompts_.size(), subject_.max_response_length, {})) {
+        result.refusals += matcher.is_refusal(response.text) ? 1.0 : 0.0;
+      }
+    }
     result.generation_seconds = seconds_since(start);
     result.generation_work = counter_.take();
     return result;
   }
 
  private:
+  static std::vector<std::string> default_markers() {
+    return eval::default_settings(eval::find_scorer_plugin("KeywordRate")->settings).string_list("keyword_markers");
+  }
+
   Subject& subject_;
-  eval::ModelRunner& runner_;
   WorkCounter& counter_;
   const torch::Tensor& directions_;
-  const eval::KlDivergenceScorer& kl_;
-  const eval::KeywordRateScorer& keyword_;
+  eval::Scorer& kl_;
+  eval::ModelScorerPrompts& kl_prompts_;
+  eval::Scorer& keyword_;
+  eval::ModelScorerPrompts& refusal_prompts_;
 };
 
 double mfu(double flops, double seconds, double peak) { return seconds > 0 ? 100.0 * flops / seconds / peak : 0.0; }
@@ -248,15 +267,22 @@ SubjectResult measure_subject(Subject& s, const Settings& settings, int trials) 
   s.model->slots().clear_all();
   std::fprintf(stderr, "[%s] directions %.2f s\n", s.name.c_str(), out.directions_seconds);
 
-  eval::KlDivergenceScorer kl(s.kl_prompts);
+  // The run's scorers, as Engine builds them (prompt texts are not needed for scoring).
+  auto scorer = [&](const char* name) {
+    const eval::ScorerPlugin& plugin = *eval::find_scorer_plugin(name);
+    return plugin.create(eval::ScorerInit{eval::default_settings(plugin.settings), s.max_response_length});
+  };
+  eval::ModelScorerPrompts kl_prompts(runner, *s.tokenizer, std::vector<data::Prompt>(s.kl_prompts.size()), s.kl_prompts);
+  eval::ModelScorerPrompts refusal_prompts(runner, *s.tokenizer, std::vector<data::Prompt>(s.refusal_prompts.size()),
+                                           s.refusal_prompts);
+  const auto kl = scorer("KLDivergence");
+  const auto keyword = scorer("KeywordRate");
   const auto baseline_start = Clock::now();
-  kl.compute_baseline(runner, 0, kl.size());
+  kl->capture_baseline(kl_prompts, 0, kl_prompts.size());
   out.baseline_seconds = seconds_since(baseline_start);
   std::fprintf(stderr, "[%s] KL baseline %.2f s\n", s.name.c_str(), out.baseline_seconds);
 
-  const eval::KeywordRateScorer keyword(*s.tokenizer, s.refusal_prompts,
-                                        eval::RefusalMatcher(config::default_keyword_markers()), s.max_response_length);
-  TrialRunner trial_runner(s, runner, counter, directions, kl, keyword);
+  TrialRunner trial_runner(s, counter, directions, *kl, kl_prompts, *keyword, refusal_prompts);
   std::vector<json> raw;
   const auto params = draw_params(layers, trials + 1, settings.seed, &raw);
   out.params.assign(raw.begin() + 1, raw.end());

@@ -210,6 +210,9 @@ bool contains(const Value& container, const Value& item) {
   }
 }
 
+// The largest precision a %-format accepts.
+constexpr int kMaxPrecision = 1000;
+
 std::string percent_format(const std::string& format, const Value& args, Budget& budget) {
   List values = args.kind() == Value::Kind::kTuple ? args.as_list() : List{args};
   size_t next = 0;
@@ -239,6 +242,12 @@ std::string percent_format(const std::string& format, const Value& args, Budget&
         if (precision > (INT_MAX - 9) / 10) throw JinjaError(ErrorKind::kValue, "precision too big");
         precision = precision * 10 + (format[j++] - '0');
       }
+      // Python prints any precision; formatting millions of digits takes seconds, and no chat
+      // template needs more than a few.
+      if (precision > kMaxPrecision) {
+        throw JinjaError(ErrorKind::kLimit, "format precision " + std::to_string(precision) +
+                                                " exceeds the limit of " + std::to_string(kMaxPrecision) + " digits");
+      }
     }
     if (j >= format.size()) throw JinjaError(ErrorKind::kValue, "incomplete format");
     const char type = format[j];
@@ -252,7 +261,7 @@ std::string percent_format(const std::string& format, const Value& args, Budget&
     }
     const Value& v = values[next++];
     std::string piece;
-    char buffer[512];
+    char buffer[512 + kMaxPrecision];  // the longest %f: 309 digits, a point, the precision
     if (type == 's') {
       append_str(piece, v, budget.max_bytes());
       if (precision >= 0 && piece.size() > static_cast<size_t>(precision)) piece.resize(static_cast<size_t>(precision));

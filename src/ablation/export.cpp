@@ -15,6 +15,8 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/fault_injection.h"
+#include "common/leftovers.h"
 #include "hf/safetensors_reader.h"
 #include "hf/safetensors_writer.h"
 #include "model/model_info.h"
@@ -257,8 +259,9 @@ std::vector<std::string> export_ablated_model(const ExportRequest& request) {
 
   fs::create_directories(target.parent_path().empty() ? fs::path(".") : target.parent_path(), error);
   if (error) throw InputError(target.string() + ": cannot create the folder it goes in: " + error.message());
+  // Leftovers of an export of this target that was killed before it was renamed into place.
+  remove_leftovers(target, {".tmp-", ".old-"});
   TemporaryFolder temporary(sibling(target, ".tmp-"));
-  fs::remove_all(temporary.path(), error);  // a leftover of an earlier process with the same id
   fs::create_directory(temporary.path(), error);
   if (error)
     throw InputError(target.string() + ": cannot create " + temporary.path().string() + ": " + error.message());
@@ -269,6 +272,7 @@ std::vector<std::string> export_ablated_model(const ExportRequest& request) {
   write_text_file(temporary.path() / "README.md", request.readme);
   written.push_back("README.md");
   fsync_files(temporary.path(), written);
+  fault_point("export_publish");
   move_into_place(temporary, target);
   try {
     fsync_path(target.parent_path().empty() ? fs::path(".") : target.parent_path(), /*folder=*/true);

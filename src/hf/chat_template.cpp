@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/json_input.h"
 #include "hf/jinja_json.h"
 
 namespace heretic::hf {
@@ -72,11 +73,7 @@ ChatTemplate ChatTemplate::from_folder(const std::filesystem::path& folder, Chat
   const auto config_path = folder / "tokenizer_config.json";
   nlohmann::ordered_json config = nlohmann::ordered_json::object();
   if (std::filesystem::exists(config_path)) {
-    try {
-      config = nlohmann::ordered_json::parse(read_text(config_path));
-    } catch (const nlohmann::json::parse_error& e) {
-      throw InputError(config_path.string() + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-    }
+    config = parse_json_input<nlohmann::ordered_json>(read_text(config_path), config_path.string());
   }
   const nlohmann::ordered_json special = special_tokens_from_config(config);
   const auto jinja_path = folder / "chat_template.jinja";

@@ -467,6 +467,7 @@ Dict default_globals(Budget& budget) {
                   for (const auto& [k, v] : positional.as_dict().items) attributes.set(k, v);
                 }
                 for (const auto& [k, v] : args.keyword) attributes.set(k, v);
+                for (const auto& [k, v] : attributes.items) require_no_namespace(v, "namespace(" + k + "=...)");
                 return Value::namespace_object(std::move(attributes));
               }));
   globals.set("dict", Value::callable("dict", [](const CallArgs& args) {

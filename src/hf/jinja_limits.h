@@ -11,8 +11,9 @@
 namespace heretic::hf::jinja {
 
 struct Limits {
-  // Work units in one render: loop iterations, macro calls, items visited by filters and
-  // items created by list/string operations. Real chat templates need a few thousand.
+  // Work units in one render: loop iterations, macro calls, items visited by filters, items
+  // created by list/string operations, and every 64 bytes of a string built (Budget::
+  // charge_string). Real chat templates need a few thousand.
   int64_t max_steps = 20'000'000;
   // Nested macro calls (recursive macros render JSON-schema types in gpt-oss).
   int max_call_depth = 200;
@@ -31,7 +32,7 @@ class Budget {
     steps_left_ -= n;
     if (steps_left_ < 0) {
       throw JinjaError(ErrorKind::kLimit, "template exceeded the limit of " + std::to_string(limits_.max_steps) +
-                                              " steps (loop iterations, calls, items)");
+                                              " steps (loop iterations, calls, items, text built)");
     }
   }
   void check_bytes(size_t bytes) const {
@@ -43,9 +44,34 @@ class Budget {
   size_t max_bytes() const { return limits_.max_output_bytes; }
   const Limits& limits() const { return limits_; }
 
+  // Building a string costs its copying: one step per kBytesPerStep bytes. Without this, a loop
+  // that copies a string of many megabytes per iteration would run for days inside the step
+  // limit. Every string value a render creates is charged (Value::string).
+  static constexpr size_t kBytesPerStep = 64;
+  void charge_string(size_t bytes) {
+    if (bytes >= kBytesPerStep) step(static_cast<int64_t>(bytes / kBytesPerStep));
+  }
+
  private:
   const Limits& limits_;
   int64_t steps_left_;
+};
+
+// The budget of the render running on this thread, which Value::string charges; nullptr
+// outside a render (variables built before it are free).
+Budget* active_budget();
+
+// Makes `budget` the active one for its lifetime (renders do not nest, but a scope restores the
+// previous one anyway).
+class ActiveBudget {
+ public:
+  explicit ActiveBudget(Budget& budget);
+  ~ActiveBudget();
+  ActiveBudget(const ActiveBudget&) = delete;
+  ActiveBudget& operator=(const ActiveBudget&) = delete;
+
+ private:
+  Budget* previous_;
 };
 
 }  // namespace heretic::hf::jinja

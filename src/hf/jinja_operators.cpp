@@ -1,6 +1,7 @@
 #include "hf/jinja_operators.h"
 
 #include <cctype>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 
@@ -209,6 +210,9 @@ bool contains(const Value& container, const Value& item) {
   }
 }
 
+// The largest precision a %-format accepts.
+constexpr int kMaxPrecision = 1000;
+
 std::string percent_format(const std::string& format, const Value& args, Budget& budget) {
   List values = args.kind() == Value::Kind::kTuple ? args.as_list() : List{args};
   size_t next = 0;
@@ -223,16 +227,26 @@ std::string percent_format(const std::string& format, const Value& args, Budget&
     while (j < format.size() && std::string("-+ 0#").find(format[j]) != std::string::npos) {
       flags.push_back(format[j++]);
     }
+    // Width pads the piece: more than the output limit can never be rendered. Python refuses a
+    // precision that does not fit a C int ("precision too big").
     size_t width = 0;
     while (j < format.size() && std::isdigit(static_cast<unsigned char>(format[j]))) {
       width = width * 10 + static_cast<size_t>(format[j++] - '0');
+      if (width > budget.max_bytes()) budget.check_bytes(width);
     }
     int precision = -1;
     if (j < format.size() && format[j] == '.') {
       precision = 0;
       ++j;
       while (j < format.size() && std::isdigit(static_cast<unsigned char>(format[j]))) {
+        if (precision > (INT_MAX - 9) / 10) throw JinjaError(ErrorKind::kValue, "precision too big");
         precision = precision * 10 + (format[j++] - '0');
+      }
+      // Python prints any precision; formatting millions of digits takes seconds, and no chat
+      // template needs more than a few.
+      if (precision > kMaxPrecision) {
+        throw JinjaError(ErrorKind::kLimit, "format precision " + std::to_string(precision) +
+                                                " exceeds the limit of " + std::to_string(kMaxPrecision) + " digits");
       }
     }
     if (j >= format.size()) throw JinjaError(ErrorKind::kValue, "incomplete format");
@@ -247,7 +261,7 @@ std::string percent_format(const std::string& format, const Value& args, Budget&
     }
     const Value& v = values[next++];
     std::string piece;
-    char buffer[512];
+    char buffer[512 + kMaxPrecision];  // the longest %f: 309 digits, a point, the precision
     if (type == 's') {
       append_str(piece, v, budget.max_bytes());
       if (precision >= 0 && piece.size() > static_cast<size_t>(precision)) piece.resize(static_cast<size_t>(precision));
@@ -259,26 +273,30 @@ std::string percent_format(const std::string& format, const Value& args, Budget&
         throw JinjaError(ErrorKind::kType,
                          std::string("%") + type + " format: a real number is required, not " + type_name(v));
       }
-      const long long n = v.is_float() ? static_cast<long long>(v.as_double()) : v.as_int();
       const int p = precision < 0 ? 6 : precision;
-      if (type == 'd' || type == 'i') {
-        piece = std::to_string(n);
-      } else if (type == 'x') {
-        std::snprintf(buffer, sizeof buffer, "%llx", n);
-        piece = buffer;
-      } else if (type == 'o') {
-        std::snprintf(buffer, sizeof buffer, "%llo", n);
-        piece = buffer;
+      if (type == 'd' || type == 'i' || type == 'x' || type == 'o') {
+        // Python would print a float's integer part exactly; outside 64 bits (or NaN) this
+        // engine has none.
+        const double d = v.is_float() ? v.as_double() : 0.0;
+        if (v.is_float() && !(d > -9.2e18 && d < 9.2e18)) {
+          throw JinjaError(ErrorKind::kOverflow, std::string("%") + type + " format: a float too large for an integer");
+        }
+        const long long n = v.is_float() ? static_cast<long long>(d) : v.as_int();
+        if (type == 'x') {
+          std::snprintf(buffer, sizeof buffer, "%llx", n);
+        } else if (type == 'o') {
+          std::snprintf(buffer, sizeof buffer, "%llo", n);
+        } else {
+          std::snprintf(buffer, sizeof buffer, "%lld", n);
+        }
       } else if (type == 'f') {
         std::snprintf(buffer, sizeof buffer, "%.*f", p, v.as_double());
-        piece = buffer;
       } else if (type == 'e') {
         std::snprintf(buffer, sizeof buffer, "%.*e", p, v.as_double());
-        piece = buffer;
       } else {
         std::snprintf(buffer, sizeof buffer, "%.*g", p, v.as_double());
-        piece = buffer;
       }
+      piece = buffer;
       if (flags.find('+') != std::string::npos && !piece.empty() && piece[0] != '-') piece = "+" + piece;
     } else {
       throw JinjaError(ErrorKind::kValue, std::string("unsupported format character '") + type + "'");

@@ -208,6 +208,7 @@ class Renderer {
       if (target == nullptr || !target->is_namespace()) {
         throw JinjaError(ErrorKind::kRuntime, "cannot assign attribute on non-namespace object");
       }
+      require_no_namespace(v, "set " + stmt.targets[0] + "." + stmt.attribute);
       target->namespace_attributes().set(stmt.attribute, std::move(v));
       return;
     }
@@ -413,6 +414,7 @@ Template::Template(const std::string& source, std::string source_name, Limits li
 
 std::string Template::render(const Dict& variables) const {
   Budget budget(limits_);
+  const ActiveBudget active(budget);
   return Renderer(source_name_, budget).render(*body_, variables);
 }
 

@@ -1,10 +1,12 @@
 #include "hf/jinja_value.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 #include "hf/jinja_error.h"
+#include "hf/jinja_limits.h"
 #include "hf/jinja_string.h"
 
 namespace heretic::hf::jinja {
@@ -67,16 +69,43 @@ Value Value::floating(double f) {
   return v;
 }
 
+namespace {
+thread_local Budget* active_render_budget = nullptr;
+}  // namespace
+
+Budget* active_budget() { return active_render_budget; }
+
+ActiveBudget::ActiveBudget(Budget& budget) : previous_(active_render_budget) { active_render_budget = &budget; }
+
+ActiveBudget::~ActiveBudget() { active_render_budget = previous_; }
+
 Value Value::string(std::string s) {
+  if (Budget* budget = active_budget()) budget->charge_string(s.size());
   Value v;
   v.kind_ = Kind::kString;
   v.string_ = std::make_shared<const std::string>(std::move(s));
   return v;
 }
 
+namespace {
+
+// Sets a new container's nesting from its elements; throws when it gets too deep.
+void nest(Value& container, int& nesting, bool& holds_namespace, const Value& element) {
+  nesting = std::max(nesting, element.is_namespace() ? 2 : element.nesting() + 1);
+  holds_namespace = holds_namespace || element.is_namespace() || element.holds_namespace();
+  if (nesting > kMaxValueNesting) {
+    throw JinjaError(ErrorKind::kLimit, "a " + type_name(container) + " nested deeper than " +
+                                            std::to_string(kMaxValueNesting) + " levels");
+  }
+}
+
+}  // namespace
+
 Value Value::list(List items) {
   Value v;
   v.kind_ = Kind::kList;
+  v.nesting_ = 1;
+  for (const Value& item : items) nest(v, v.nesting_, v.holds_namespace_, item);
   v.list_ = std::make_shared<const List>(std::move(items));
   return v;
 }
@@ -90,8 +119,16 @@ Value Value::tuple(List items) {
 Value Value::dict(Dict d) {
   Value v;
   v.kind_ = Kind::kDict;
+  v.nesting_ = 1;
+  for (const auto& item : d.items) nest(v, v.nesting_, v.holds_namespace_, item.second);
   v.dict_ = std::make_shared<const Dict>(std::move(d));
   return v;
+}
+
+void require_no_namespace(const Value& v, const std::string& what) {
+  if (v.is_namespace() || v.holds_namespace()) {
+    throw JinjaError(ErrorKind::kSecurity, what + ": a namespace cannot hold a namespace (it could come to hold itself)");
+  }
 }
 
 Value Value::namespace_object(Dict attributes) {

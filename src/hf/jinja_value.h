@@ -80,8 +80,17 @@ class Value {
   const std::string& undefined_hint() const;
   bool undefined_is_unsafe() const { return bool_; }
 
+  // Nesting of lists, tuples and dicts (0 for anything else; a namespace counts 1): at most
+  // kMaxValueNesting, so that printing, comparing and destroying a value cannot exhaust the
+  // stack. A namespace's attributes never hold a namespace (require_no_namespace), so no value
+  // can contain itself either.
+  int nesting() const { return nesting_; }
+  bool holds_namespace() const { return holds_namespace_; }
+
  private:
   Kind kind_ = Kind::kUndefined;
+  int nesting_ = 0;
+  bool holds_namespace_ = false;
   bool bool_ = false;
   int64_t int_ = 0;
   double float_ = 0.0;
@@ -91,6 +100,13 @@ class Value {
   std::shared_ptr<Dict> namespace_;
   std::shared_ptr<const Callable> callable_;
 };
+
+// Deeper than any data a chat template works with (messages, tool schemas).
+constexpr int kMaxValueNesting = 256;
+
+// Throws SecurityError when `v` is a namespace or holds one: `what` is about to store it in a
+// namespace, and a namespace inside a namespace could come to contain itself.
+void require_no_namespace(const Value& v, const std::string& what);
 
 // Python's type name: NoneType, bool, int, float, str, list, tuple, dict, Namespace...
 std::string type_name(const Value& v);

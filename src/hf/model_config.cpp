@@ -1,14 +1,22 @@
 #include "hf/model_config.h"
 
 #include <fstream>
+#include <iterator>
 
 #include "common/error.h"
+#include "common/json_input.h"
 
 namespace heretic::hf {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+// The largest size (hidden_size, vocab_size, ...) accepted: the largest token id.
+constexpr int64_t kMaxSize = 2147483647;
+// The most layers accepted. Tables with an entry per layer (sliding windows, layer types) are
+// built before the checkpoint is opened; the deepest released models have a few hundred layers.
+constexpr int64_t kMaxLayers = 65536;
 
 // Typed access with messages that name the file and the key.
 class ConfigReader {
@@ -34,19 +42,19 @@ class ConfigReader {
   std::optional<double> optional_double(const std::string& key) const {
     if (!has(key)) return std::nullopt;
     const json& value = object_.at(key);
-    if (!value.is_number()) fail(key, "must be a number, not " + value.dump());
+    if (!value.is_number()) fail(key, "must be a number, not " + json_excerpt(value));
     return value.get<double>();
   }
   std::optional<bool> optional_bool(const std::string& key) const {
     if (!has(key)) return std::nullopt;
     const json& value = object_.at(key);
-    if (!value.is_boolean()) fail(key, "must be true or false, not " + value.dump());
+    if (!value.is_boolean()) fail(key, "must be true or false, not " + json_excerpt(value));
     return value.get<bool>();
   }
   std::optional<std::string> optional_string(const std::string& key) const {
     if (!has(key)) return std::nullopt;
     const json& value = object_.at(key);
-    if (!value.is_string()) fail(key, "must be a string, not " + value.dump());
+    if (!value.is_string()) fail(key, "must be a string, not " + json_excerpt(value));
     return value.get<std::string>();
   }
   std::vector<std::string> string_list(const std::string& key) const {
@@ -55,7 +63,7 @@ class ConfigReader {
     const json& value = object_.at(key);
     if (!value.is_array()) fail(key, "must be a list of strings");
     for (const json& item : value) {
-      if (!item.is_string()) fail(key, "must be a list of strings, has " + item.dump());
+      if (!item.is_string()) fail(key, "must be a list of strings, has " + json_excerpt(item));
       result.push_back(item.get<std::string>());
     }
     return result;
@@ -68,7 +76,7 @@ class ConfigReader {
     if (value.is_number_integer()) return {value.get<int64_t>()};
     if (!value.is_array()) fail(key, "must be an integer or a list of integers");
     for (const json& item : value) {
-      if (!item.is_number_integer()) fail(key, "must be a list of integers, has " + item.dump());
+      if (!item.is_number_integer()) fail(key, "must be a list of integers, has " + json_excerpt(item));
       result.push_back(item.get<int64_t>());
     }
     return result;
@@ -77,7 +85,7 @@ class ConfigReader {
  private:
   int64_t int_value(const std::string& key) const {
     const json& value = object_.at(key);
-    if (!value.is_number_integer()) fail(key, "must be an integer, not " + value.dump());
+    if (!value.is_number_integer()) fail(key, "must be an integer, not " + json_excerpt(value));
     return value.get<int64_t>();
   }
 
@@ -167,15 +175,9 @@ const char* const kKeysSharedWithWrapper[] = {"tie_word_embeddings", "bos_token_
 }  // namespace
 
 json read_config_json(const fs::path& config_json) {
-  std::ifstream stream(config_json);
+  std::ifstream stream(config_json, std::ios::binary);
   if (!stream) throw InputError(config_json.string() + ": cannot open (is this a Hugging Face model folder?)");
-  json root;
-  try {
-    root = json::parse(stream);
-  } catch (const json::parse_error& error) {
-    throw InputError(config_json.string() + ": not valid JSON at byte " + std::to_string(error.byte) + " (" +
-                     error.what() + ")");
-  }
+  const json root = parse_json_input(std::string(std::istreambuf_iterator<char>(stream), {}), config_json.string());
   if (!root.is_object()) throw InputError(config_json.string() + ": config.json is not a JSON object");
   return root;
 }
@@ -214,6 +216,19 @@ ModelConfig parse_model_config(const json& root, const fs::path& file, const Con
   config.model_type = model_type;
   config.text_model_type = nested ? top.optional_string("model_type").value_or("") : model_type;
   config.architectures = outer.string_list("architectures");
+  // A quantized checkpoint stores packed integers or float8 (GPTQ, AWQ, bitsandbytes, FP8, ...),
+  // which the safetensors reader would only reject tensor by tensor.
+  for (const ConfigReader* reader : {&outer, &top}) {
+    if (!reader->has("quantization_config")) continue;
+    const json& quantization = (reader == &outer ? root : text).at("quantization_config");
+    const auto method = quantization.find("quant_method");
+    const std::string name = quantization.is_object() && method != quantization.end() && method->is_string()
+                                 ? " (quant_method '" + method->get<std::string>() + "')"
+                                 : "";
+    reader->fail("quantization_config", "is set" + name +
+                                            ": quantized checkpoints are not supported; use the unquantized model "
+                                            "(bfloat16, float16 or float32 weights)");
+  }
 
   config.vocab_size = top.required_int("vocab_size");
   config.hidden_size = top.required_int("hidden_size");
@@ -221,15 +236,32 @@ ModelConfig parse_model_config(const json& root, const fs::path& file, const Con
   config.num_hidden_layers = top.required_int("num_hidden_layers");
   config.num_attention_heads = top.required_int("num_attention_heads");
   config.num_key_value_heads = top.optional_int("num_key_value_heads").value_or(config.num_attention_heads);
-  if (config.vocab_size <= 0) top.fail("vocab_size", "must be positive");
-  if (config.hidden_size <= 0) top.fail("hidden_size", "must be positive");
-  if (config.num_hidden_layers <= 0) top.fail("num_hidden_layers", "must be positive");
-  if (config.num_attention_heads <= 0) top.fail("num_attention_heads", "must be positive");
-  if (config.num_key_value_heads <= 0 || config.num_attention_heads % config.num_key_value_heads != 0)
+  // Every size fits a token id (int32), so that products of two sizes, such as the element
+  // count of a weight, cannot overflow 64 bits; the checkpoint then decides what is plausible.
+  const auto check_size = [&](const char* key, int64_t value, int64_t most = kMaxSize) {
+    if (value <= 0 || value > most)
+      top.fail(key, "must be between 1 and " + std::to_string(most) + ", got " + std::to_string(value));
+  };
+  check_size("vocab_size", config.vocab_size);
+  check_size("hidden_size", config.hidden_size);
+  check_size("num_hidden_layers", config.num_hidden_layers, kMaxLayers);
+  check_size("num_attention_heads", config.num_attention_heads);
+  check_size("num_key_value_heads", config.num_key_value_heads);
+  if (config.num_attention_heads % config.num_key_value_heads != 0)
     top.fail("num_key_value_heads",
-             "must be positive and divide num_attention_heads (" + std::to_string(config.num_attention_heads) + ")");
-  config.head_dim = top.optional_int("head_dim").value_or(config.hidden_size / config.num_attention_heads);
-  if (config.head_dim <= 0 || config.head_dim % 2 != 0) top.fail("head_dim", "must be a positive even number");
+             "must divide num_attention_heads (" + std::to_string(config.num_attention_heads) + ")");
+  if (config.intermediate_size != 0) check_size("intermediate_size", config.intermediate_size);
+  if (top.has("head_dim")) {
+    config.head_dim = top.required_int("head_dim");
+    check_size("head_dim", config.head_dim);
+  } else {
+    if (config.hidden_size % config.num_attention_heads != 0)
+      top.fail("num_attention_heads", "(" + std::to_string(config.num_attention_heads) +
+                                          ") must divide hidden_size (" + std::to_string(config.hidden_size) +
+                                          ") when head_dim is not given");
+    config.head_dim = config.hidden_size / config.num_attention_heads;
+  }
+  if (config.head_dim % 2 != 0) top.fail("head_dim", "must be even (rotary embeddings pair its halves)");
 
   config.hidden_act = top.optional_string(rules.activation_key).value_or("silu");
   config.rms_norm_eps = top.optional_double("rms_norm_eps");

@@ -1,9 +1,11 @@
 #include "hf/model_config_generation.h"
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_input.h"
 
 namespace heretic::hf {
 namespace fs = std::filesystem;
@@ -19,7 +21,7 @@ std::vector<int64_t> read_ids(const json& root, const char* key, const fs::path&
   if (!it->is_array()) throw InputError(file.string() + ": key '" + key + "' must be an integer or a list of integers");
   for (const json& item : *it) {
     if (!item.is_number_integer())
-      throw InputError(file.string() + ": key '" + key + "' has a non-integer entry " + item.dump());
+      throw InputError(file.string() + ": key '" + key + "' has a non-integer entry " + json_excerpt(item));
     ids.push_back(item.get<int64_t>());
   }
   return ids;
@@ -35,13 +37,8 @@ GenerationConfig read_generation_config(const fs::path& folder, const ModelConfi
 
   const fs::path file = folder / "generation_config.json";
   if (fs::exists(file)) {
-    std::ifstream stream(file);
-    json root;
-    try {
-      root = json::parse(stream);
-    } catch (const json::parse_error& error) {
-      throw InputError(file.string() + ": not valid JSON at byte " + std::to_string(error.byte));
-    }
+    std::ifstream stream(file, std::ios::binary);
+    const json root = parse_json_input(std::string(std::istreambuf_iterator<char>(stream), {}), file.string());
     if (!root.is_object()) throw InputError(file.string() + ": not a JSON object");
     if (auto eos = read_ids(root, "eos_token_id", file); !eos.empty()) config.eos_token_ids = eos;
     if (auto pad = read_ids(root, "pad_token_id", file); !pad.empty()) config.pad_token_id = pad[0];

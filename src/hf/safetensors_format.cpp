@@ -55,6 +55,8 @@ nlohmann::json parse_header_json(const char* text, size_t size, const std::strin
     // error.byte counts from 1 inside the header; the header starts at file byte 8.
     fail(file_label, "header JSON does not parse at file byte " +
                          std::to_string(8 + (error.byte > 0 ? error.byte - 1 : 0)) + " (" + error.what() + ")");
+  } catch (const nlohmann::json::exception& error) {  // out_of_range: a number too large for a double
+    fail(file_label, std::string("header JSON does not parse (") + error.what() + ")");
   }
   if (too_deep) fail(file_label, "header JSON nests deeper than a safetensors header can");
   if (!duplicate.empty()) fail(file_label, "header names '" + duplicate + "' twice");
@@ -170,6 +172,7 @@ SafetensorsHeader parse_safetensors_header(const std::byte* bytes, uint64_t avai
                                            const std::string& file_label) {
   if (file_size < 8)
     fail(file_label, "the file has " + std::to_string(file_size) + " bytes, fewer than the 8-byte header length");
+  if (available_bytes < 8) fail(file_label, "internal: header length not readable");
   const uint64_t header_size = read_le_u64(bytes);
   if (header_size > kMaxHeaderBytes)
     fail(file_label, "header length " + std::to_string(header_size) + " (bytes 0-7) exceeds the " +

@@ -8,9 +8,11 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_input.h"
 
 namespace heretic::hf {
 namespace fs = std::filesystem;
@@ -57,15 +59,10 @@ namespace {
 
 // weight_map of an index file: tensor name -> shard file name (relative to the folder).
 std::map<std::string, std::string> read_weight_map(const fs::path& index_path) {
-  std::ifstream stream(index_path);
+  std::ifstream stream(index_path, std::ios::binary);
   if (!stream) throw InputError(index_path.string() + ": cannot open");
-  nlohmann::json index;
-  try {
-    index = nlohmann::json::parse(stream);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw InputError(index_path.string() + ": not valid JSON at byte " + std::to_string(error.byte) + " (" +
-                     error.what() + ")");
-  }
+  const nlohmann::json index =
+      parse_json_input(std::string(std::istreambuf_iterator<char>(stream), {}), index_path.string());
   const auto it = index.find("weight_map");
   if (!index.is_object() || it == index.end() || !it->is_object() || it->empty())
     throw InputError(index_path.string() + ": key 'weight_map' is missing or not a non-empty object");

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/fault_injection.h"
 
 namespace heretic::hf {
 namespace fs = std::filesystem;
@@ -20,6 +21,10 @@ uint64_t byte_size(const TensorToWrite& tensor) {
 }
 
 void write_or_throw(std::ofstream& stream, const void* data, uint64_t size, const fs::path& path) {
+  fault_point("safetensors_write", [&] {
+    stream.write(static_cast<const char*>(data), static_cast<std::streamsize>(size / 2));
+    stream.flush();
+  });
   stream.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
   if (!stream) throw InputError(path.string() + ": write failed (disk full?)");
 }

@@ -48,9 +48,27 @@ void BpeModel::read_vocab(const JsonNode& vocab) {
     vocab_.emplace(token_storage_.back(), id);
     largest = std::max(largest, id);
   }
+  // Ids index the model's embedding: real vocabularies number their tokens 0..n-1. A few gaps
+  // are tolerated; an id far beyond the entries (which would size the id table) is not.
+  const size_t entries = token_storage_.size();
+  if (static_cast<size_t>(largest) >= 2 * entries + 1024) {
+    for (const std::string& token : token_storage_) {
+      if (vocab_.at(token) == largest) {
+        vocab.fail("token '" + token + "' has id " + std::to_string(largest) + ", far beyond the " +
+                   std::to_string(entries) + " entries of the vocabulary (ids must number the tokens from 0)");
+      }
+    }
+  }
   tokens_by_id_.assign(static_cast<size_t>(largest + 1), nullptr);
   for (const std::string& token : token_storage_) {
-    tokens_by_id_[static_cast<size_t>(vocab_.at(token))] = &token;
+    const std::string*& slot = tokens_by_id_[static_cast<size_t>(vocab_.at(token))];
+    // Two tokens with one id: decoding could not tell them apart, and a merge into one of them
+    // would give back one of its own parts.
+    if (slot != nullptr) {
+      vocab.fail("tokens '" + *slot + "' and '" + token + "' both have id " + std::to_string(vocab_.at(token)) +
+                 " (every token needs its own id)");
+    }
+    slot = &token;
   }
 }
 

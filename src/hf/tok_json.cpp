@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/json_input.h"
 
 namespace heretic::hf {
 
@@ -12,12 +13,7 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   if (!stream) throw InputError(path.string() + ": cannot open file");
   std::ostringstream buffer;
   buffer << stream.rdbuf();
-  try {
-    return nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::parse_error& error) {
-    throw InputError(path.string() + ": invalid JSON at byte " + std::to_string(error.byte) + ": " +
-                     error.what());
-  }
+  return parse_json_input(buffer.str(), path.string());
 }
 
 bool JsonNode::has(const char* name) const {

@@ -36,20 +36,31 @@ PostProcessor::Item sequence_item() {
   return item;
 }
 
+// Pieces a post-processor may add around the sequence: real ones add two or three, a Sequence
+// of processors multiplies them, so a hostile file could otherwise ask for billions.
+constexpr size_t kMaxItems = 1024;
+
+TokenId token_id(const JsonNode& id) {
+  const nlohmann::json& value = id.value();
+  if (!value.is_number_integer() || value.get<long long>() < 0 || value.get<long long>() > INT32_MAX) {
+    id.fail("expected a token id (an integer from 0 to 2147483647)");
+  }
+  return static_cast<TokenId>(value.get<long long>());
+}
+
 // Bert/Roberta store [token, id] pairs.
 PostProcessor::Item pair_item(const JsonNode& pair) {
-  if (pair.size() != 2 || !pair.value()[0].is_string() || !pair.value()[1].is_number_integer()) {
-    pair.fail("expected [\"token\", id]");
-  }
+  if (pair.size() != 2 || !pair.value()[0].is_string()) pair.fail("expected [\"token\", id]");
   PostProcessor::Item item;
   item.tokens.push_back(pair.value()[0].get<std::string>());
-  item.ids.push_back(pair.value()[1].get<TokenId>());
+  item.ids.push_back(token_id(pair.at(1)));
   return item;
 }
 
 std::vector<PostProcessor::Item> template_items(const JsonNode& node) {
   const JsonNode single = node.at("single");
   const JsonNode specials = node.at("special_tokens");
+  if (single.size() > kMaxItems) single.fail("more than 1024 pieces");
   std::vector<PostProcessor::Item> items;
   for (size_t i = 0; i < single.size(); ++i) {
     const JsonNode piece = single.at(i);
@@ -66,8 +77,9 @@ std::vector<PostProcessor::Item> template_items(const JsonNode& node) {
       PostProcessor::Item item;
       const JsonNode ids = entry.at("ids");
       const JsonNode tokens = entry.at("tokens");
-      for (size_t k = 0; k < ids.size(); ++k) item.ids.push_back(ids.value()[k].get<TokenId>());
+      for (size_t k = 0; k < ids.size(); ++k) item.ids.push_back(token_id(ids.at(k)));
       for (size_t k = 0; k < tokens.size(); ++k) {
+        if (!tokens.value()[k].is_string()) tokens.at(k).fail("expected a string");
         item.tokens.push_back(tokens.value()[k].get<std::string>());
       }
       if (item.ids.size() != item.tokens.size()) entry.fail("ids and tokens differ in length");
@@ -100,6 +112,7 @@ std::vector<PostProcessor::Item> items_of(const JsonNode& node) {
           combined.push_back(item);
         }
       }
+      if (combined.size() > kMaxItems) list.at(i).fail("the processors add more than 1024 pieces in all");
       items = std::move(combined);
     }
     return items;

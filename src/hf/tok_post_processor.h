@@ -28,6 +28,7 @@ class PostProcessor {
   // Wraps a sequence's ids and tokens in the template.
   void apply(std::vector<TokenId>& ids, std::vector<std::string>& tokens) const;
   bool adds_nothing() const;
+  const std::vector<Item>& items() const { return template_; }
 
  private:
   std::vector<Item> template_;

@@ -111,6 +111,16 @@ Tokenizer Tokenizer::from_folder(const std::filesystem::path& folder,
     tokenizer.post_processor_ = make_post_processor(root.at("post_processor"));
   }
   if (root.has("decoder")) tokenizer.decoder_ = make_decoder(root.at("decoder"));
+  // The ids a post-processor adds go into the model like any other: each must be a token.
+  for (const PostProcessor::Item& item : tokenizer.post_processor_.items()) {
+    for (size_t k = 0; k < item.ids.size(); ++k) {
+      if (!tokenizer.id_to_token(item.ids[k])) {
+        root.at("post_processor")
+            .fail("special token '" + item.tokens[k] + "' has id " + std::to_string(item.ids[k]) +
+                  ", which is neither in the vocabulary nor an added token");
+      }
+    }
+  }
   if (root.has("truncation") || root.has("padding")) {
     spdlog::debug("{}: truncation/padding settings are ignored (callers pad explicitly)",
                   json_path.string());

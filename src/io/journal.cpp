@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/fault_injection.h"
 
 namespace heretic::io {
 namespace {
@@ -93,7 +94,7 @@ std::optional<std::string> verify_line(std::string_view line, nlohmann::ordered_
   }
   try {
     *record = nlohmann::ordered_json::parse(original);
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {  // parse_error, or out_of_range for a huge number
     return std::string("not valid JSON: ") + error.what();
   }
   if (!record->is_object()) return std::string("not a JSON object");
@@ -214,6 +215,7 @@ void JournalWriter::append(const nlohmann::ordered_json& record) {
   // up in the middle of the journal once later appends succeed.
   struct stat before {};
   const bool know_size = ::fstat(fd_, &before) == 0;
+  fault_point("journal_append", [&] { (void)!::write(fd_, text.data(), text.size() / 2); });
   std::size_t written = 0;
   while (written < text.size()) {
     const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);

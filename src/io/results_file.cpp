@@ -30,6 +30,8 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/fault_injection.h"
+#include "common/leftovers.h"
 
 namespace heretic::io {
 namespace {
@@ -636,10 +638,12 @@ void write_results(const std::filesystem::path& path, const Results& results) {
   // and replaces the old file atomically: a reader sees the old results or the new ones.
   auto temporary = path;
   temporary += ".tmp-" + std::to_string(::getpid());
+  remove_leftovers(path, {".tmp-"});  // of a writer that was killed before its rename
   const ErrorCapture capture;
   try {
     write_hdf5(temporary, results, objectives);
     fsync_path(temporary, /*directory=*/false);
+    fault_point("results_write");
     if (std::rename(temporary.c_str(), path.c_str()) != 0) {
       throw Failure("cannot rename " + temporary.string() + " over it: " + errno_text(errno));
     }

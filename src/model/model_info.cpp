@@ -262,8 +262,17 @@ void bind_checkpoint_layout(ModelInfo& info, const hf::SafetensorsCheckpoint& ch
   for (const CheckpointLayout& layout : info.family->layouts) {
     info.layout = layout;
     const std::string embed = info.tensor_name(TensorRole::kEmbedTokens) + ".weight";
-    if (checkpoint.contains(embed)) return;
-    tried += (tried.empty() ? "'" : " or '") + embed + "'";
+    if (!checkpoint.contains(embed)) {
+      tried += (tried.empty() ? "'" : " or '") + embed + "'";
+      continue;
+    }
+    const std::string last_layer = info.tensor_name(TensorRole::kOProj, info.num_layers - 1) + ".weight";
+    if (!checkpoint.contains(last_layer))
+      throw InputError((checkpoint.folder() / "config.json").string() + ": key '" +
+                       (info.family->is_wrapper() ? "text_config." : "") + "num_hidden_layers' is " +
+                       std::to_string(info.num_layers) + ", but the checkpoint has no tensor '" + last_layer +
+                       "' of its last layer");
+    return;
   }
   info.layout = info.family->layouts.front();
   throw InputError(checkpoint.folder().string() + ": the checkpoint has no tensor " + tried + ", so it is not a " +

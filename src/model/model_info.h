@@ -77,7 +77,9 @@ ModelInfo resolve_model_info(const hf::ModelConfig& config, const hf::Generation
                              const ModelFamily& family);
 
 // Finds which of the family's layouts `checkpoint` uses (where its embedding matrix is) and
-// stores it in `info`. Throws InputError naming the folder and the names looked for.
+// stores it in `info`, and checks that the checkpoint holds the last layer config.json's
+// num_hidden_layers asks for (extra layers are ignored, as transformers ignores unused weights).
+// Throws InputError naming the folder and the names looked for, or the key.
 void bind_checkpoint_layout(ModelInfo& info, const hf::SafetensorsCheckpoint& checkpoint);
 
 // "bfloat16" / "float16" / "float32" (also "bf16", "fp16", "half", "float", "fp32").

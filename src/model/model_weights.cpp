@@ -45,6 +45,34 @@ int64_t columns_of(TensorRole role, const ModelInfo& info) {
   return info.hidden_size;
 }
 
+// The config.json keys a role's shape comes from, for messages.
+std::string rows_key(TensorRole role) {
+  switch (role) {
+    case TensorRole::kEmbedTokens:
+    case TensorRole::kLmHead:
+      return "'vocab_size'";
+    case TensorRole::kQProj:
+      return "'num_attention_heads' and 'head_dim'";
+    case TensorRole::kKProj:
+    case TensorRole::kVProj:
+      return "'num_key_value_heads' and 'head_dim'";
+    case TensorRole::kGateProj:
+    case TensorRole::kUpProj:
+      return "'intermediate_size'";
+    case TensorRole::kQNorm:
+    case TensorRole::kKNorm:
+      return "'head_dim'";
+    default:
+      return "'hidden_size'";
+  }
+}
+
+std::string columns_key(TensorRole role) {
+  if (role == TensorRole::kOProj) return "'num_attention_heads' and 'head_dim'";
+  if (role == TensorRole::kDownProj) return "'intermediate_size'";
+  return "'hidden_size'";
+}
+
 bool has_bias(TensorRole role, const ModelInfo& info) {
   switch (role) {
     case TensorRole::kQProj:
@@ -126,16 +154,19 @@ class WeightLoader {
  public:
   WeightLoader(const hf::SafetensorsCheckpoint& checkpoint, const ModelInfo& info, torch::ScalarType dtype,
                const torch::Device& device, TensorSplit split)
-      : checkpoint_(checkpoint), info_(info), dtype_(dtype), device_(device), split_(split) {}
+      : checkpoint_(checkpoint), config_file_((checkpoint.folder() / "config.json").string()), info_(info),
+        dtype_(dtype), device_(device), split_(split) {}
 
   // The tensor `name`, checked to have `shape`; with `dim` >= 0 only this rank's part of that
-  // dimension (elements start .. start + length - 1).
-  torch::Tensor tensor(const std::string& name, const std::vector<int64_t>& shape, int dim = -1, int64_t start = 0,
-                       int64_t length = 0) const {
+  // dimension (elements start .. start + length - 1). `keys`: the config.json keys the expected
+  // shape comes from. A shape that differs fails before anything of the tensor's (maybe absurd)
+  // size is allocated.
+  torch::Tensor tensor(const std::string& name, const std::vector<int64_t>& shape, const std::string& keys,
+                       int dim = -1, int64_t start = 0, int64_t length = 0) const {
     const hf::TensorLocation location = checkpoint_.at(name);
     if (location.info->shape != shape)
-      throw InputError(location.file->path().string() + ": tensor '" + name + "' has shape " +
-                       shape_text(location.info->shape) + " but config.json implies " + shape_text(shape));
+      throw InputError(config_file_ + ": keys " + keys + " imply shape " + shape_text(shape) + " for tensor '" + name +
+                       "', but " + location.file->path().string() + " has " + shape_text(location.info->shape));
     if (dim < 0) return load_tensor(location, dtype_, device_);
     return load_tensor_slice(location, dtype_, device_, dim, start, length);
   }
@@ -146,13 +177,13 @@ class WeightLoader {
     const bool bias = std::string(suffix) == ".bias";
     int dim = split_.whole() ? -1 : split_dimension(role);
     if (bias && dim == 1) dim = -1;  // added whole after the sum over the group
+    const bool vector = bias || (!is_linear_role(role) && role != TensorRole::kEmbedTokens && role != TensorRole::kLmHead);
     const std::vector<int64_t> shape =
-        bias || (!is_linear_role(role) && role != TensorRole::kEmbedTokens && role != TensorRole::kLmHead)
-            ? std::vector<int64_t>{rows_of(role, info_)}
-            : std::vector<int64_t>{rows_of(role, info_), columns_of(role, info_)};
-    if (dim < 0) return tensor(name, shape);
+        vector ? std::vector<int64_t>{rows_of(role, info_)} : std::vector<int64_t>{rows_of(role, info_), columns_of(role, info_)};
+    const std::string keys = vector ? rows_key(role) : rows_key(role) + ", " + columns_key(role);
+    if (dim < 0) return tensor(name, shape, keys);
     const auto [start, length] = part_of(role, shape[static_cast<size_t>(dim)]);
-    return tensor(name, shape, dim, start, length);
+    return tensor(name, shape, keys, dim, start, length);
   }
 
   // Hands each part of `fused` (of `layer`) to `assign`: with the file's dtype on the CPU as a
@@ -163,9 +194,15 @@ class WeightLoader {
     const size_t slot = name.find("{layer}");
     if (slot != std::string::npos) name.replace(slot, 7, std::to_string(layer));
     int64_t rows = 0;
-    for (const TensorRole part : fused.parts) rows += rows_of(part, info_);
+    std::string keys;
+    for (const TensorRole part : fused.parts) {
+      rows += rows_of(part, info_);
+      keys += rows_key(part) + ", ";
+    }
     const int64_t columns = columns_of(fused.parts.front(), info_);
     const bool has_bias_rows = has_bias(fused.parts.front(), info_);
+    const std::string weight_keys = keys + columns_key(fused.parts.front());
+    const std::string bias_keys = keys.substr(0, keys.size() - 2);
     int64_t offset = 0;
     for (const TensorRole part : fused.parts) {
       const int64_t part_rows = rows_of(part, info_);
@@ -173,8 +210,8 @@ class WeightLoader {
       const auto [part_start, length] = split_rows ? part_of(part, part_rows) : std::pair<int64_t, int64_t>{0, part_rows};
       const int64_t start = offset + part_start;
       LinearWeights linear;  // [sum of parts, in] -> this part's rows
-      linear.weight = tensor(name + ".weight", {rows, columns}, 0, start, length);
-      if (has_bias_rows) linear.bias = tensor(name + ".bias", {rows}, 0, start, length);
+      linear.weight = tensor(name + ".weight", {rows, columns}, weight_keys, 0, start, length);
+      if (has_bias_rows) linear.bias = tensor(name + ".bias", {rows}, bias_keys, 0, start, length);
       assign(part, std::move(linear));
       offset += part_rows;
     }
@@ -192,6 +229,7 @@ class WeightLoader {
   }
 
   const hf::SafetensorsCheckpoint& checkpoint_;
+  std::string config_file_;
   const ModelInfo& info_;
   torch::ScalarType dtype_;
   torch::Device device_;

@@ -228,6 +228,15 @@ void TpeSampler::restore(std::vector<Trial> trials, const std::string& source) {
                        std::to_string(options_.n_objectives) + " objective values");
     }
   }
+  // Seeking a stream draws every number up to its position: a damaged position of 10^18 would
+  // take years. Real trials draw at most a few thousand numbers each.
+  constexpr std::uint64_t kMostDrawsPerTrial = 1u << 20;
+  const std::uint64_t most = (trials.size() + 1) * kMostDrawsPerTrial;
+  if (!trials.empty() && (trials.back().streams.startup > most || trials.back().streams.tpe > most)) {
+    throw InputError(source + ": trial " + std::to_string(trials.size() - 1) +
+                     " key 'streams': a position beyond " + std::to_string(most) + " draws (" +
+                     std::to_string(trials.size()) + " trials draw far fewer)");
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   trials_ = std::move(trials);
   const StreamPositions positions = trials_.empty() ? StreamPositions{} : trials_.back().streams;
@@ -242,6 +251,12 @@ void TpeSampler::restore_from_json_lines(const std::vector<std::string>& lines,
   for (std::size_t i = 0; i < lines.size(); ++i) {
     Trial t = trial_from_json_line(lines[i], space_, source + " line " + std::to_string(i + 1));
     const std::size_t slot = static_cast<std::size_t>(t.number);
+    // Trials number 0..n-1, each with a line: a larger number is damage, not a trial to wait for
+    // (and would size the table below).
+    if (slot >= lines.size()) {
+      throw InputError(source + " line " + std::to_string(i + 1) + ": key 'trial' is " + std::to_string(t.number) +
+                       ", but only " + std::to_string(lines.size()) + " trial lines exist (trials number from 0)");
+    }
     if (slot >= latest.size()) latest.resize(slot + 1, Trial{-1, {}, {}, {}, {}});
     latest[slot] = std::move(t);
   }

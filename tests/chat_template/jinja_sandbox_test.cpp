@@ -74,6 +74,39 @@ TEST(JinjaSandbox, PrintingSharedStructureStopsAtTheOutputLimit) {
             ErrorKind::kLimit);
 }
 
+TEST(JinjaSandbox, CopyingLongStringsCostsSteps) {
+  // 1000 copies of half a megabyte stay under every other limit; the copying itself is charged.
+  EXPECT_EQ(render_error("{% set ns = namespace(s='x' * 500000, t='') %}{% for i in range(1000) %}"
+                         "{% set ns.t = ns.s ~ 'y' %}{% endfor %}{{ ns.t|length }}"),
+            ErrorKind::kLimit);
+}
+
+TEST(JinjaSandbox, ValuesNestedThousandsOfLevelsDeepAreAnErrorNotAStackOverflow) {
+  EXPECT_EQ(render_error("{% set ns = namespace(x=[]) %}{% for i in range(5000) %}{% set ns.x = [ns.x] %}"
+                         "{% endfor %}{{ ns.x }}"),
+            ErrorKind::kLimit);
+  EXPECT_EQ(render_error("{% set ns = namespace(x={}) %}{% for i in range(5000) %}{% set ns.x = {'a': ns.x} %}"
+                         "{% endfor %}{{ ns.x|tojson }}"),
+            ErrorKind::kLimit);
+}
+
+TEST(JinjaSandbox, ANamespaceCannotHoldANamespaceSoNothingHoldsItself) {
+  EXPECT_EQ(render_error("{% set ns = namespace(a=1) %}{% set ns.me = ns %}{{ ns }}"), ErrorKind::kSecurity);
+  EXPECT_EQ(render_error("{% set ns = namespace(a=1) %}{% set ns.l = [1, {'n': ns}] %}{{ ns }}"), ErrorKind::kSecurity);
+  EXPECT_EQ(render_error("{% set ns = namespace(a=1) %}{% set other = namespace(inner=ns) %}"), ErrorKind::kSecurity);
+  // A list of namespaces is fine: lists cannot change.
+  EXPECT_EQ(Template("{% set ns = namespace(a=1) %}{{ [ns, ns]|length }}").render({}), "2");
+}
+
+TEST(JinjaSandbox, PercentFormatWidthAndPrecisionCannotAskForTheImpossible) {
+  EXPECT_EQ(render_error("{{ '%99999999999999999999d' % 1 }}"), ErrorKind::kLimit);
+  EXPECT_EQ(render_error("{{ '%.99999999999f' % 1.5 }}"), ErrorKind::kValue);
+  EXPECT_EQ(render_error("{{ '%d' % 1e300 }}"), ErrorKind::kOverflow);
+  EXPECT_EQ(render_error("{{ '%.35589385f' % 1.5 }}"), ErrorKind::kLimit);  // 35 million digits
+  EXPECT_EQ(Template("{{ ('%.1000f' % 1e300)|length }}").render({}), "1302");  // 301 digits, a point, 1000
+  EXPECT_EQ(Template("{{ '%5d|%-4s|%.2f|%x' % (42, 'ab', 3.14159, 255) }}").render({}), "   42|ab  |3.14|ff");
+}
+
 TEST(JinjaSandbox, DeepNestingIsASyntaxErrorNotACrash) {
   const int n = 100000;
   EXPECT_EQ(render_error("{{ " + std::string(n, '(') + "1" + std::string(n, ')') + " }}"), ErrorKind::kSyntax);

@@ -116,11 +116,12 @@ std::vector<Breakage> breakages() {
   for (const auto& [fixture, tensor] : dropped) {
     cases.push_back({fixture, "missing", tensor, "", {"no tensor '" + tensor + "'"}});
     cases.push_back({fixture, "shape", "\"intermediate_size\": 64", "\"intermediate_size\": 65",
-                     {"has shape", "but config.json implies"}});
+                     {"config.json: keys", "'intermediate_size'", "imply shape"}});
   }
   cases.back().expect.push_back("model.language_model.layers.0.mlp.gate_proj.weight");
   cases.push_back({"phi3-tiny", "shape_fused", "\"num_key_value_heads\": 2", "\"num_key_value_heads\": 1",
-                   {"tensor 'model.layers.0.self_attn.qkv_proj.weight' has shape [64, 32]", "implies [48, 32]"}});
+                   {"'num_key_value_heads'", "imply shape [48, 32] for tensor 'model.layers.0.self_attn.qkv_proj.weight'",
+                    "has [64, 32]"}});
   for (const std::string fixture : {"gemma2-tiny", "gemma3_text-tiny", "phi3-tiny"}) {
     const std::string type = fixture.substr(0, fixture.find('-'));
     cases.push_back({fixture, "model_type", "\"model_type\": \"" + type + "\"", "\"model_type\": \"" + type + "x\"",

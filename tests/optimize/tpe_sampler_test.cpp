@@ -253,5 +253,30 @@ TEST(TpeSampler, RestoreRejectsGapsInTrialNumbers) {
   EXPECT_THROW(other.restore({a, c}, "journal.jsonl"), InputError);
 }
 
+// A damaged (yet CRC-valid) journal must not make the resume allocate a trial table of its
+// trial number, nor draw as many random numbers as its stream position says.
+TEST(TpeSampler, RestoreRefusesTrialNumbersAndStreamPositionsFarBeyondTheJournal) {
+  TpeSampler sampler(small_space(), options(2, 3));
+  Trial far_number = sampler.ask();
+  far_number.number = 1000000000;
+  TpeSampler other(small_space(), options(2, 3));
+  try {
+    other.restore_from_json_lines({to_json_line(far_number, sampler.space())}, "journal.jsonl");
+    ADD_FAILURE() << "accepted trial number 10^9";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("journal.jsonl line 1: key 'trial' is 1000000000"), std::string::npos)
+        << error.what();
+  }
+  Trial far_position = sampler.trial(0);
+  far_position.streams.startup = 1000000000000000000ULL;
+  try {
+    other.restore_from_json_lines({to_json_line(far_position, sampler.space())}, "journal.jsonl");
+    ADD_FAILURE() << "accepted stream position 10^18";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("journal.jsonl: trial 0 key 'streams'"), std::string::npos)
+        << error.what();
+  }
+}
+
 }  // namespace
 }  // namespace heretic::optimize

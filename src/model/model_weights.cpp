@@ -203,15 +203,24 @@ class WeightLoader {
     const bool has_bias_rows = has_bias(fused.parts.front(), info_);
     const std::string weight_keys = keys + columns_key(fused.parts.front());
     const std::string bias_keys = keys.substr(0, keys.size() - 2);
+    // The whole model loads the fused tensor once (in the model dtype) and takes views of it.
+    torch::Tensor weight, bias;  // [sum of parts, in], [sum of parts]
+    if (split_.whole()) {
+      weight = tensor(name + ".weight", {rows, columns}, weight_keys);
+      if (has_bias_rows) bias = tensor(name + ".bias", {rows}, bias_keys);
+    }
     int64_t offset = 0;
     for (const TensorRole part : fused.parts) {
       const int64_t part_rows = rows_of(part, info_);
-      const bool split_rows = !split_.whole() && split_dimension(part) == 0;
-      const auto [part_start, length] = split_rows ? part_of(part, part_rows) : std::pair<int64_t, int64_t>{0, part_rows};
-      const int64_t start = offset + part_start;
-      LinearWeights linear;  // [sum of parts, in] -> this part's rows
-      linear.weight = tensor(name + ".weight", {rows, columns}, weight_keys, 0, start, length);
-      if (has_bias_rows) linear.bias = tensor(name + ".bias", {rows}, bias_keys, 0, start, length);
+      LinearWeights linear;
+      if (split_.whole()) {
+        linear.weight = weight.narrow(0, offset, part_rows);  // contiguous rows: a view, no copy
+        if (bias.defined()) linear.bias = bias.narrow(0, offset, part_rows);
+      } else {  // this rank's rows of the part, read from the file alone
+        const auto [part_start, length] = part_of(part, part_rows);
+        linear.weight = tensor(name + ".weight", {rows, columns}, weight_keys, 0, offset + part_start, length);
+        if (has_bias_rows) linear.bias = tensor(name + ".bias", {rows}, bias_keys, 0, offset + part_start, length);
+      }
       assign(part, std::move(linear));
       offset += part_rows;
     }

@@ -38,7 +38,9 @@ function(heretic_test name)
   # Tests listed in HERETIC_SANITIZED_TESTS (tests/CMakeLists.txt) also run in the sanitizer
   # build: label "sanitized", and the target sanitized_tests builds them.
   if(name IN_LIST HERETIC_SANITIZED_TESTS)
-    list(APPEND ARG_LABELS sanitized)
+    # First: gtest_discover_tests keeps only the first label of a list (it passes PROPERTIES on
+    # unquoted), and the sanitizer run selects its tests by this one.
+    list(PREPEND ARG_LABELS sanitized)
     add_dependencies(sanitized_tests ${name})
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")

@@ -75,12 +75,39 @@ Outputs run_model(model::CausalLM& model, const std::vector<std::vector<int64_t>
   return out;
 }
 
+// The in-process ranks are threads of one process and share its BLAS library, and Debian's
+// serial OpenBLAS (libopenblas0-serial, built without locking) returns wrong products when two
+// threads call it at once. Real ranks are processes; here the ranks take turns: a rank computes
+// only while it holds `turn`, and lets go of it while it waits inside a collective.
+class TakingTurns : public model::TensorParallelGroup {
+ public:
+  TakingTurns(std::shared_ptr<dist::CommunicatorTensorGroup> group, std::mutex& turn)
+      : group_(std::move(group)), turn_(turn) {}
+  int rank() const override { return group_->rank(); }
+  int size() const override { return group_->size(); }
+  void all_reduce_sum(torch::Tensor& tensor) override {
+    turn_.unlock();
+    struct TakeItBack {
+      std::mutex& turn;
+      ~TakeItBack() { turn.lock(); }  // also when the collective throws (an aborted world)
+    } take_it_back{turn_};
+    group_->all_reduce_sum(tensor);
+  }
+
+ private:
+  std::shared_ptr<dist::CommunicatorTensorGroup> group_;
+  std::mutex& turn_;
+};
+
 // Each rank of an in-process world of `ranks` loads its slices and runs the same prompts.
 std::vector<Outputs> run_tensor_parallel(const fs::path& folder, int ranks,
                                          const std::vector<std::vector<int64_t>>& prompts) {
   std::vector<Outputs> outputs(static_cast<size_t>(ranks));
+  std::mutex turn;
   const auto errors = dist::run_in_process(ranks, [&](dist::Communicator& comm) {
-    auto group = std::make_shared<dist::CommunicatorTensorGroup>(comm.split(0, comm.rank()));
+    auto group_comm = std::make_shared<dist::CommunicatorTensorGroup>(comm.split(0, comm.rank()));
+    std::unique_lock<std::mutex> my_turn(turn);
+    auto group = std::make_shared<TakingTurns>(group_comm, turn);
     const auto model = model::CausalLM::load(folder, "float32", torch::kCPU, group);
     outputs[static_cast<size_t>(comm.rank())] = run_model(*model, prompts);
   });

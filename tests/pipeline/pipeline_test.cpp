@@ -49,6 +49,11 @@ testing::ProcessResult run_demo_until_results(const fs::path& out, const std::st
   return run_process(command);
 }
 
+// For the tests of the run's bookkeeping (resume, signals, scorers): the refusal directions from
+// 64 + 64 prompts instead of the demo's 400 + 400, which is most of a run's fixed cost. The
+// scorers keep their 100 prompts each (the counts printed are out of 100).
+const std::string kFewResidualPrompts = "--set 'good_prompts.split=[:64]' --set 'bad_prompts.split=[:64]' ";
+
 std::vector<nlohmann::ordered_json> results_of(const fs::path& out) {
   std::vector<nlohmann::ordered_json> results;
   for (const auto& record : io::read_journal(out / "journal.jsonl").records) {
@@ -94,7 +99,7 @@ TEST(Pipeline, SeededSearchAbliteratesTheOrganism) {
 
 TEST(Pipeline, RerunResumesWithoutLosingOrRepeatingTrials) {
   const fs::path out = fresh_dir("resume");
-  const std::string small = "--set n_trials=4 --set n_startup_trials=2 --set output.export=none";
+  const std::string small = kFewResidualPrompts + "--set n_trials=4 --set n_startup_trials=2 --set output.export=none";
   auto first = run_demo(out, small);
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   const auto after_first = results_of(out);
@@ -102,7 +107,7 @@ TEST(Pipeline, RerunResumesWithoutLosingOrRepeatingTrials) {
 
   // A torn write at the end (the process died mid-line) must not stop the rerun.
   std::ofstream(out / "journal.jsonl", std::ios::app) << R"({"type":"result","trial":{"tri)";
-  auto second = run_demo(out, "--set n_trials=6 --set n_startup_trials=2 --set output.export=none");
+  auto second = run_demo(out, kFewResidualPrompts + "--set n_trials=6 --set n_startup_trials=2 --set output.export=none");
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   EXPECT_NE(second.out.find("resuming"), std::string::npos) << second.out;
   const auto after_second = results_of(out);
@@ -132,7 +137,7 @@ TEST(Pipeline, RerunResumesWithoutLosingOrRepeatingTrials) {
 // every finished trial, and the same command finishes the job.
 TEST(Pipeline, SigtermStopsWithExitCode3AndTheRerunCompletes) {
   const fs::path out = fresh_dir("sigterm");
-  const std::string overrides = "--set n_trials=12 --set n_startup_trials=12 --set output.export=none";
+  const std::string overrides = kFewResidualPrompts + "--set n_trials=12 --set n_startup_trials=12 --set output.export=none";
   const auto stopped = run_demo_until_results(out, overrides, 3);
   ASSERT_EQ(stopped.exit_code, 3) << stopped.out << stopped.err;
   EXPECT_NE(stopped.out.find("stopped by SIGTERM"), std::string::npos) << stopped.out;
@@ -157,7 +162,7 @@ TEST(Pipeline, SigtermStopsWithExitCode3AndTheRerunCompletes) {
 TEST(Pipeline, SigtermWithoutGraceAbandonsTheRunningTrialAndTheRerunRedoesIt) {
   const fs::path out = fresh_dir("grace");
   const std::string overrides =
-      "--set n_trials=8 --set n_startup_trials=8 --set output.export=none --set mpi.stop_grace_seconds=0";
+      kFewResidualPrompts + "--set n_trials=8 --set n_startup_trials=8 --set output.export=none --set mpi.stop_grace_seconds=0";
   const auto stopped = run_demo_until_results(out, overrides, 2);
   ASSERT_EQ(stopped.exit_code, 3) << stopped.out << stopped.err;
   EXPECT_NE(stopped.out.find("abandoned, they run again on resume"), std::string::npos) << stopped.out;
@@ -200,7 +205,7 @@ TEST(Pipeline, AReportedOnlyScorerAppearsInTheTableAndResults) {
   const auto run = run_process("cd " + shell_quote(HERETIC_SOURCE_DIR) + " && " + shell_quote(HERETIC_EXECUTABLE) +
                                " --config " + shell_quote(job.string()) + " --set " +
                                shell_quote("output.dir=" + out.string()) +
-                               " --set n_trials=3 --set n_startup_trials=3 --set output.export=none");
+                               " " + kFewResidualPrompts + "--set n_trials=3 --set n_startup_trials=3 --set output.export=none");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("scorer.ResponseLength.prompts: 20 prompts"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("optimising Keywords and KL divergence over 3 trial(s)"), std::string::npos) << run.out;

@@ -215,6 +215,10 @@ TEST_F(JournalTest, DamageBeforeTheLastLineIsAnErrorNamingTheLine) {
   char hex[9];
   std::snprintf(hex, sizeof hex, "%08x", crc32(not_json + "}"));
   const std::string bad_json = not_json + ",\"crc32\":\"" + hex + "\"}";
+  // A line sealed twice: both CRCs are right, but journal_line never writes a record that has one.
+  const std::string once = journal_line(record(1));
+  std::snprintf(hex, sizeof hex, "%08x", crc32(once));
+  const std::string sealed_twice = once.substr(0, once.size() - 1) + ",\"crc32\":\"" + hex + "\"}";
 
   struct Case {
     std::string middle;
@@ -223,6 +227,7 @@ TEST_F(JournalTest, DamageBeforeTheLastLineIsAnErrorNamingTheLine) {
   for (const auto& c : std::vector<Case>{{wrong_crc, "CRC mismatch"},
                                          {"", "empty line"},
                                          {bad_json, "not valid JSON"},
+                                         {sealed_twice, "second \"crc32\" member"},
                                          {"[1,2,3]", "crc32"},
                                          {journal_line(record(1)).substr(0, 20), "crc32"}}) {
     SCOPED_TRACE(c.why);

@@ -1,5 +1,7 @@
 #include "config/load.h"
 
+#include "config/byte_size.h"
+
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include <sstream>
 
 #include "common/suggest.h"
+#include "config/byte_size.h"
 #include "config/table_reader.h"
 #include "eval/scorer_registry.h"
 
@@ -457,6 +460,17 @@ Config read_config(const toml::table& document, Diagnostics& diagnostics) {
   const std::string backend = mpi.choice("backend", "auto", {"auto", "mpi", "nccl"});
   c.mpi.backend = backend == "mpi" ? CommBackend::kMpi : backend == "nccl" ? CommBackend::kNccl : CommBackend::kAuto;
   c.mpi.stop_grace_seconds = mpi.number("stop_grace_seconds", d.mpi.stop_grace_seconds, 0.0, 1e9);
+  const std::string memory = mpi.string("memory_per_rank", "auto");
+  if (memory == "auto") {
+    c.mpi.memory_per_rank = 0;
+  } else if (memory == "off") {
+    c.mpi.memory_per_rank = -1;
+  } else if (const auto bytes = parse_byte_size(memory)) {
+    c.mpi.memory_per_rank = *bytes;
+  } else {
+    diagnostics.error(mpi.dotted_in_source("memory_per_rank"), mpi.node("memory_per_rank"),
+                      "expected \"auto\", \"off\" or a size such as \"80GiB\", got \"" + memory + "\"");
+  }
 
   TableReader output = root.sub_table("output");
   c.output.dir = output.string("dir", d.output.dir);

@@ -35,7 +35,7 @@ fs::path fresh_dir(const std::string& name) {
 fs::path write_job(const fs::path& dir, const std::string& mpi_lines) {
   const fs::path model = fs::path(HERETIC_SOURCE_DIR) / "tests/fixtures/models/llama-tiny";
   std::ofstream(dir / "job.toml") << "model = \"" << model.string() << "\"\ndtypes = [\"float32\"]\n"
-                                  << "max_response_length = 4\nresponse_prefix = \"\"\nn_trials = 2\n"
+                                  << "max_response_length = 4\nresponse_prefix = \"\"\nn_trials = 2\nn_startup_trials = 1\n"
                                   << "[good_prompts]\ndataset = \"" << (kPrompts / "harmless_train.txt").string()
                                   << "\"\nsplit = \"[:4]\"\n[bad_prompts]\ndataset = \""
                                   << (kPrompts / "harmful_train.txt").string() << "\"\nsplit = \"[:4]\"\n"
@@ -62,7 +62,19 @@ TEST(PlanCli, Llama70BOnEightyGiBDevicesFromConfigJsonAlone) {
       << result.out;
   EXPECT_NE(result.out.find("smallest layout for the batch ceiling: mpi.tensor_parallel = "), std::string::npos)
       << result.out;
-  EXPECT_NE(result.out.find("cannot split: key 'mpi.tensor_parallel'"), std::string::npos) << result.out;
+}
+
+TEST(PlanCli, ThreeDevicesPerNodeCannotSplitSixtyFourHeadsAndFallBackToPipelineStages) {
+  const auto result = plan("--model " + shell_quote(kLlama70B.string()) + " --devices-per-node 3 --memory-per-device 80GiB");
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("cannot split: key 'mpi.tensor_parallel': 3 does not divide num_attention_heads (64)"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("smallest layout that runs:            mpi.tensor_parallel = 1, mpi.pipeline_stages = 3"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("pipeline stages cannot be run yet"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("stage 2 rank 0, layers 54-79: "), std::string::npos) << result.out;
 }
 
 TEST(PlanCli, ReadsTheJobConfiguration) {

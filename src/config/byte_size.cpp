@@ -2,29 +2,27 @@
 
 #include <cctype>
 #include <cmath>
-#include <cstdlib>
-#include <utility>
+#include <regex>
 
 namespace heretic::config {
 
 std::optional<int64_t> parse_byte_size(const std::string& text) {
-  const char* begin = text.c_str();
-  char* end = nullptr;
-  const double number = std::strtod(begin, &end);
-  if (end == begin || !std::isfinite(number) || number <= 0.0) return std::nullopt;
-  std::string unit(end);
-  while (!unit.empty() && std::isspace(static_cast<unsigned char>(unit.front()))) unit.erase(0, 1);
-  static const std::pair<const char*, double> units[] = {
-      {"", 1.0},          {"B", 1.0},          {"KiB", 0x1p10},   {"MiB", 0x1p20}, {"GiB", 0x1p30},
-      {"TiB", 0x1p40},    {"kB", 1e3},         {"KB", 1e3},       {"MB", 1e6},     {"GB", 1e9},
-      {"TB", 1e12}};
-  for (const auto& [name, scale] : units) {
-    if (unit != name) continue;
-    const double bytes = std::floor(number * scale);
-    if (bytes < 1.0 || bytes > 9.0e18) return std::nullopt;
-    return static_cast<int64_t>(bytes);
+  static const std::regex size(R"(^\s*([0-9]+(\.[0-9]+)?)\s*([KMGT]I?B|B)?\s*$)", std::regex::icase);
+  std::smatch match;
+  if (!std::regex_match(text, match, size)) return std::nullopt;
+  const double number = std::stod(match[1].str());
+  std::string unit = match[3].str();
+  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double factor = 1;
+  if (!unit.empty() && unit != "B") {
+    const bool binary = unit.size() == 3;
+    const double base = binary ? 1024.0 : 1000.0;
+    const auto power = static_cast<double>(std::string("KMGT").find(unit[0]) + 1);
+    factor = std::pow(base, power);
   }
-  return std::nullopt;
+  const double bytes = number * factor;
+  if (bytes < 1 || bytes > 1e18) return std::nullopt;
+  return static_cast<int64_t>(bytes);
 }
 
 }  // namespace heretic::config

@@ -281,26 +281,6 @@ std::vector<std::pair<std::string, std::string>> read_cot_skips(TableReader& roo
   return pairs;
 }
 
-// "5GB", "500MB", "2GiB" or a byte count, as transformers' max_shard_size accepts.
-std::optional<uint64_t> parse_size(const std::string& text) {
-  static const std::regex size(R"(^\s*([0-9]+(\.[0-9]+)?)\s*([KMGT]I?B|B)?\s*$)", std::regex::icase);
-  std::smatch match;
-  if (!std::regex_match(text, match, size)) return std::nullopt;
-  const double number = std::stod(match[1].str());
-  std::string unit = match[3].str();
-  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  double factor = 1;
-  if (!unit.empty() && unit != "B") {
-    const bool binary = unit.size() == 3;
-    const double base = binary ? 1024.0 : 1000.0;
-    const int power = std::string("KMGT").find(unit[0]) + 1;
-    factor = std::pow(base, power);
-  }
-  const double bytes = number * factor;
-  if (bytes < 1 || bytes > 1e18) return std::nullopt;
-  return static_cast<uint64_t>(bytes);
-}
-
 void read_max_shard_size(TableReader& root, Diagnostics& diagnostics, Config& c) {
   const toml::node* node = root.node("max_shard_size");
   if (node == nullptr) return;
@@ -311,7 +291,7 @@ void read_max_shard_size(TableReader& root, Diagnostics& diagnostics, Config& c)
     bytes = static_cast<uint64_t>(*node->value<int64_t>());
   } else if (node->is_string()) {
     text = *node->value<std::string>();
-    bytes = parse_size(text);
+    if (const auto parsed = parse_byte_size(text)) bytes = static_cast<uint64_t>(*parsed);
   }
   if (!bytes) {
     diagnostics.error(root.dotted_in_source("max_shard_size"), node,

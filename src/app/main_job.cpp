@@ -11,11 +11,14 @@
 #include <thread>
 
 #include "app/command.h"
+#include "app/layout_memory.h"
 #include "app/run.h"
 #include "common/error.h"
 #include "config/load.h"
 #include "config/print.h"
+#include "hf/model_location.h"
 #include "io/logging.h"
+#include "io/memory_usage.h"
 #include "mpi/gpu_identity.h"
 #include "mpi/agreement.h"
 #include "mpi/launch.h"
@@ -119,6 +122,35 @@ int cpu_threads(const dist::Communicator& comm, const dist::LaunchEnvironment& e
   return std::max(1, cores / std::max(1, comm.local_size()));
 }
 
+// The memory check of this rank's layout before anything is loaded (configs/default.toml,
+// mpi.memory_per_rank): "" when it fits or cannot be checked, else the message. A model folder
+// the planner cannot read is left to the load, which reports it in full.
+std::string layout_memory_problem(const config::Config& config, const std::string& config_path,
+                                  const std::string& device, int ranks_on_node) {
+  int64_t budget = config.mpi.memory_per_rank;
+  std::string source = "mpi.memory_per_rank";
+  if (budget < 0) return "";
+  if (budget == 0) {
+    const int64_t node = io::node_memory_bytes();
+    if (device != "cpu" || node <= 0) {
+      spdlog::info("memory plan: not checked ({}; set mpi.memory_per_rank to a size to check it)",
+                   device != "cpu" ? "mpi.memory_per_rank = \"auto\" does not query device memory before loading"
+                                   : "the node's memory is unknown");
+      return "";
+    }
+    budget = node / std::max(ranks_on_node, 1);
+    source = "mpi.memory_per_rank = \"auto\": the node's " + io::format_bytes(node) + " over its " +
+             std::to_string(ranks_on_node) + " rank(s)";
+  }
+  try {
+    const hf::ModelLocation location = hf::locate_model(config.model, config.model_commit);
+    return check_layout_memory(config, config_path, location.folder, budget, source);
+  } catch (const InputError& e) {
+    spdlog::debug("memory plan: not checked ({})", e.what());
+    return "";
+  }
+}
+
 config::LoadedConfig load_job_config(const JobRequest& job) {
   return job.config_text ? config::parse_config(*job.config_text, job.config_path, job.overrides)
                          : config::load_config(job.config_path, job.overrides);
@@ -195,6 +227,9 @@ int run_phases(dist::Communicator& comm, const JobRequest& line, const dist::Lau
     throw dist::AgreedFailure(sharing);  // every rank sees the same placements
   }
   spdlog::debug("log file {}", log_file.string());
+
+  // Does the layout fit the memory of a rank? Every rank checks its own (nodes may differ).
+  dist::agree(comm, layout_memory_problem(config, line.config_path, device, comm.local_size()));
 
   // Phase 1: every rank loads the model, tokenizer, chat template and prompts; a problem on
   // any rank ends the job on all of them.

@@ -59,6 +59,10 @@ struct MpiConfig {
   // After a stop signal, how long trials in flight may take to finish before they are abandoned
   // (they run again on resume).
   double stop_grace_seconds = 60.0;
+  // Memory one rank may use, for the layout check before loading (model/memory_plan.h):
+  // 0 = "auto" (on CPU the node's memory over its ranks; on GPUs no check), -1 = "off",
+  // else bytes.
+  int64_t memory_per_rank = 0;
 };
 
 struct ExportSelection {

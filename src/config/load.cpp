@@ -1,5 +1,7 @@
 #include "config/load.h"
 
+#include "config/byte_size.h"
+
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include <sstream>
 
 #include "common/suggest.h"
+#include "config/byte_size.h"
 #include "config/table_reader.h"
 #include "eval/scorer_registry.h"
 
@@ -278,26 +281,6 @@ std::vector<std::pair<std::string, std::string>> read_cot_skips(TableReader& roo
   return pairs;
 }
 
-// "5GB", "500MB", "2GiB" or a byte count, as transformers' max_shard_size accepts.
-std::optional<uint64_t> parse_size(const std::string& text) {
-  static const std::regex size(R"(^\s*([0-9]+(\.[0-9]+)?)\s*([KMGT]I?B|B)?\s*$)", std::regex::icase);
-  std::smatch match;
-  if (!std::regex_match(text, match, size)) return std::nullopt;
-  const double number = std::stod(match[1].str());
-  std::string unit = match[3].str();
-  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  double factor = 1;
-  if (!unit.empty() && unit != "B") {
-    const bool binary = unit.size() == 3;
-    const double base = binary ? 1024.0 : 1000.0;
-    const int power = std::string("KMGT").find(unit[0]) + 1;
-    factor = std::pow(base, power);
-  }
-  const double bytes = number * factor;
-  if (bytes < 1 || bytes > 1e18) return std::nullopt;
-  return static_cast<uint64_t>(bytes);
-}
-
 void read_max_shard_size(TableReader& root, Diagnostics& diagnostics, Config& c) {
   const toml::node* node = root.node("max_shard_size");
   if (node == nullptr) return;
@@ -308,7 +291,7 @@ void read_max_shard_size(TableReader& root, Diagnostics& diagnostics, Config& c)
     bytes = static_cast<uint64_t>(*node->value<int64_t>());
   } else if (node->is_string()) {
     text = *node->value<std::string>();
-    bytes = parse_size(text);
+    if (const auto parsed = parse_byte_size(text)) bytes = static_cast<uint64_t>(*parsed);
   }
   if (!bytes) {
     diagnostics.error(root.dotted_in_source("max_shard_size"), node,
@@ -457,6 +440,17 @@ Config read_config(const toml::table& document, Diagnostics& diagnostics) {
   const std::string backend = mpi.choice("backend", "auto", {"auto", "mpi", "nccl"});
   c.mpi.backend = backend == "mpi" ? CommBackend::kMpi : backend == "nccl" ? CommBackend::kNccl : CommBackend::kAuto;
   c.mpi.stop_grace_seconds = mpi.number("stop_grace_seconds", d.mpi.stop_grace_seconds, 0.0, 1e9);
+  const std::string memory = mpi.string("memory_per_rank", "auto");
+  if (memory == "auto") {
+    c.mpi.memory_per_rank = 0;
+  } else if (memory == "off") {
+    c.mpi.memory_per_rank = -1;
+  } else if (const auto bytes = parse_byte_size(memory)) {
+    c.mpi.memory_per_rank = *bytes;
+  } else {
+    diagnostics.error(mpi.dotted_in_source("memory_per_rank"), mpi.node("memory_per_rank"),
+                      "expected \"auto\", \"off\" or a size such as \"80GiB\", got \"" + memory + "\"");
+  }
 
   TableReader output = root.sub_table("output");
   c.output.dir = output.string("dir", d.output.dir);

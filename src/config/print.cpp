@@ -155,6 +155,11 @@ std::string to_toml(const Config& c) {
   out << "pipeline_stages = " << c.mpi.pipeline_stages << "\n";
   out << "backend = " << toml_string(to_string(c.mpi.backend)) << "\n";
   out << "stop_grace_seconds = " << toml_float(c.mpi.stop_grace_seconds) << "\n";
+  out << "memory_per_rank = "
+      << toml_string(c.mpi.memory_per_rank == 0    ? std::string("auto")
+                     : c.mpi.memory_per_rank < 0 ? std::string("off")
+                                                 : std::to_string(c.mpi.memory_per_rank))
+      << "\n";
 
   out << "\n[output]\n";
   out << "dir = " << toml_string(c.output.dir) << "\n";

@@ -184,6 +184,24 @@ TEST(Config, MaxShardSizeAcceptsTransformersSpellings) {
   EXPECT_EQ(parse("model = \"m\"\nmax_shard_size = 1048576\n").config.max_shard_size_bytes, 1048576ULL);
 }
 
+TEST(Config, MemoryPerRankIsAutoOffOrASize) {
+  EXPECT_EQ(parse("model = \"m\"\n").config.mpi.memory_per_rank, 0);  // "auto"
+  EXPECT_EQ(parse("model = \"m\"\n[mpi]\nmemory_per_rank = \"off\"\n").config.mpi.memory_per_rank, -1);
+  EXPECT_EQ(parse("model = \"m\"\n[mpi]\nmemory_per_rank = \"80GiB\"\n").config.mpi.memory_per_rank, int64_t{80} << 30);
+  EXPECT_EQ(parse("model = \"m\"\n", {"mpi.memory_per_rank=24GB"}).config.mpi.memory_per_rank, 24'000'000'000);
+  try {
+    parse("model = \"m\"\n[mpi]\nmemory_per_rank = \"lots\"\n");
+    FAIL() << "accepted memory_per_rank = \"lots\"";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("key 'mpi.memory_per_rank': expected \"auto\", \"off\" or a size"),
+              std::string::npos)
+        << e.what();
+  }
+  // A size prints as bytes and reads back the same.
+  const Config sized = parse("model = \"m\"\n[mpi]\nmemory_per_rank = \"1.5GiB\"\n").config;
+  EXPECT_EQ(parse(to_toml(sized)).config.mpi.memory_per_rank, sized.mpi.memory_per_rank);
+}
+
 TEST(Config, PrintedConfigRoundTrips) {
   const std::string text = R"(
 model = "m"

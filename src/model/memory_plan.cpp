@@ -1,0 +1,256 @@
+#include "model/memory_plan.h"
+
+#include <algorithm>
+
+#include "hf/safetensors_reader.h"
+#include "model/tensor_parallel.h"
+
+namespace heretic::model {
+namespace {
+
+enum class Share { kSplit, kKv, kReplicated };
+
+// How a tensor-parallel split shares a role's weight and bias (model/tensor_parallel.h).
+Share weight_share(TensorRole role) {
+  switch (role) {
+    case TensorRole::kQProj:
+    case TensorRole::kOProj:
+    case TensorRole::kGateProj:
+    case TensorRole::kUpProj:
+    case TensorRole::kDownProj: return Share::kSplit;
+    case TensorRole::kKProj:
+    case TensorRole::kVProj: return Share::kKv;
+    default: return Share::kReplicated;
+  }
+}
+
+// Row-parallel outputs (o_proj, down_proj) are summed before their bias, which every rank holds.
+Share bias_share(TensorRole role) {
+  if (role == TensorRole::kOProj || role == TensorRole::kDownProj) return Share::kReplicated;
+  return weight_share(role);
+}
+
+bool has_bias(const ModelInfo& info, TensorRole role) {
+  switch (role) {
+    case TensorRole::kQProj:
+    case TensorRole::kKProj:
+    case TensorRole::kVProj: return info.qkv_bias;
+    case TensorRole::kOProj: return info.o_bias;
+    case TensorRole::kGateProj:
+    case TensorRole::kUpProj:
+    case TensorRole::kDownProj: return info.mlp_bias;
+    default: return false;
+  }
+}
+
+// Elements of a role's weight and bias as the shape in config.json implies.
+std::pair<int64_t, int64_t> shape_elements(const ModelInfo& info, TensorRole role) {
+  const int64_t h = info.hidden_size, q = info.num_heads * info.head_dim, kv = info.num_kv_heads * info.head_dim;
+  const int64_t i = info.intermediate_size;
+  switch (role) {
+    case TensorRole::kEmbedTokens:
+    case TensorRole::kLmHead: return {info.vocab_size * h, 0};
+    case TensorRole::kQNorm:
+    case TensorRole::kKNorm: return {info.head_dim, 0};
+    case TensorRole::kQProj: return {q * h, q};
+    case TensorRole::kKProj:
+    case TensorRole::kVProj: return {kv * h, kv};
+    case TensorRole::kOProj: return {h * q, h};
+    case TensorRole::kGateProj:
+    case TensorRole::kUpProj: return {i * h, i};
+    case TensorRole::kDownProj: return {h * i, h};
+    default: return {h, 0};  // the RMSNorm weights
+  }
+}
+
+bool model_holds(const ModelInfo& info, TensorRole role) {
+  if (role == TensorRole::kLmHead) return !info.tie_word_embeddings;
+  if (role == TensorRole::kQNorm || role == TensorRole::kKNorm) return info.qk_norm;
+  return info.family->has_role(role);
+}
+
+void add(ModelElements& elements, int64_t layer, Share share, int64_t count) {
+  auto& per_layer = share == Share::kSplit ? elements.split : share == Share::kKv ? elements.kv : elements.replicated;
+  per_layer[static_cast<size_t>(layer)] += count;
+}
+
+// Counts every tensor the model holds; `checkpoint_elements(name)` returns a tensor's elements
+// as stored (and adds its bytes), or -1 when the count must come from the shape.
+template <typename Lookup>
+ModelElements count(const ModelInfo& info, Lookup checkpoint_elements) {
+  ModelElements elements;
+  const auto layers = static_cast<size_t>(info.num_layers);
+  elements.split.assign(layers, 0);
+  elements.kv.assign(layers, 0);
+  elements.replicated.assign(layers, 0);
+  auto elements_of = [&](TensorRole role, int64_t layer, bool bias) {
+    const std::string name = info.tensor_name(role, layer);
+    if (!name.empty()) {
+      const int64_t stored = checkpoint_elements(name + (bias ? ".bias" : ".weight"));
+      if (stored >= 0) return stored;
+    }
+    const auto [weight, bias_elements] = shape_elements(info, role);
+    return bias ? bias_elements : weight;
+  };
+  for (int r = 0; r < kTensorRoleCount; ++r) {
+    const auto role = static_cast<TensorRole>(r);
+    if (!model_holds(info, role)) continue;
+    if (!is_layer_role(role)) {
+      const int64_t n = elements_of(role, 0, false);
+      (role == TensorRole::kEmbedTokens ? elements.embedding : elements.head) += n;
+      continue;
+    }
+    for (int64_t layer = 0; layer < info.num_layers; ++layer) {
+      add(elements, layer, weight_share(role), elements_of(role, layer, false));
+      if (has_bias(info, role)) add(elements, layer, bias_share(role), elements_of(role, layer, true));
+    }
+  }
+  return elements;
+}
+
+int64_t sum(const std::vector<int64_t>& values, int64_t begin, int64_t end) {
+  int64_t total = 0;
+  for (int64_t i = begin; i < end; ++i) total += values[static_cast<size_t>(i)];
+  return total;
+}
+
+}  // namespace
+
+int64_t ModelElements::total() const {
+  return sum(split, 0, static_cast<int64_t>(split.size())) + sum(kv, 0, static_cast<int64_t>(kv.size())) +
+         sum(replicated, 0, static_cast<int64_t>(replicated.size())) + embedding + head;
+}
+
+ModelElements count_elements(const ModelInfo& info) {
+  return count(info, [](const std::string&) { return int64_t{-1}; });
+}
+
+ModelElements count_elements(const ModelInfo& info, const hf::SafetensorsCheckpoint& checkpoint) {
+  int64_t bytes = 0;
+  ModelElements elements = count(info, [&](const std::string& name) -> int64_t {
+    if (!checkpoint.contains(name)) return -1;
+    const hf::TensorInfo& tensor = *checkpoint.at(name).info;
+    bytes += static_cast<int64_t>(tensor.byte_size());
+    return static_cast<int64_t>(tensor.element_count());
+  });
+  // Tensors stored fused (Phi-3's qkv_proj, gate_up_proj) were counted from the shape; their
+  // stored bytes still belong to the checkpoint's.
+  for (const FusedTensor& fused : info.family->fused_tensors) {
+    for (int64_t layer = 0; layer < info.num_layers; ++layer) {
+      std::string name = fused.name;
+      const size_t slot = name.find("{layer}");
+      if (slot != std::string::npos) name.replace(slot, 7, std::to_string(layer));
+      name = info.layout.decoder_prefix + name + ".weight";
+      if (checkpoint.contains(name)) bytes += static_cast<int64_t>(checkpoint.at(name).info->byte_size());
+    }
+  }
+  elements.from_checkpoint = true;
+  elements.checkpoint_bytes = bytes;
+  return elements;
+}
+
+std::pair<int64_t, int64_t> stage_layers(int64_t num_layers, int stages, int stage) {
+  const int64_t base = num_layers / stages, longer = num_layers % stages;
+  const int64_t first = stage * base + std::min<int64_t>(stage, longer);
+  return {first, first + base + (stage < longer ? 1 : 0)};
+}
+
+RankMemory rank_memory(const ModelInfo& info, const ModelElements& elements, const Layout& layout, int stage,
+                       int tensor_rank, int64_t batch, const Workload& workload) {
+  const TensorSplit split{tensor_rank, layout.tensor_parallel};
+  const int64_t kv_heads = kv_heads_of(split, info.num_kv_heads).count;
+  const int64_t heads = info.num_heads / layout.tensor_parallel;
+  const int64_t intermediate = info.intermediate_size / layout.tensor_parallel;
+  const auto e = static_cast<int64_t>(hf::dtype_size(info.dtype));
+  const auto [first, end] = stage_layers(info.num_layers, layout.pipeline_stages, stage);
+  const bool first_stage = stage == 0, last_stage = stage == layout.pipeline_stages - 1;
+
+  RankMemory rank;
+  rank.stage = stage;
+  rank.tensor_rank = tensor_rank;
+  rank.first_layer = first;
+  rank.end_layer = end;
+  int64_t weight_elements = sum(elements.split, first, end) / layout.tensor_parallel +
+                            sum(elements.kv, first, end) * kv_heads / info.num_kv_heads +
+                            sum(elements.replicated, first, end);
+  if (first_stage || (last_stage && info.tie_word_embeddings)) weight_elements += elements.embedding;
+  if (last_stage) weight_elements += elements.head;
+  rank.weights = weight_elements * e;
+
+  const int64_t layers = end - first, prompt = workload.prompt_tokens;
+  const int64_t sequence = workload.prompt_tokens + workload.response_tokens;
+  rank.kv_cache = 2 * layers * batch * kv_heads * sequence * info.head_dim * e;
+  const int64_t hidden = info.hidden_size;
+  int64_t activations =
+      batch * prompt * (4 * hidden + (heads + 2 * kv_heads) * info.head_dim + 3 * intermediate) * e +
+      batch * heads * prompt * sequence * 4;
+  if (last_stage) activations += 2 * batch * info.vocab_size * 4;
+  activations += batch * (info.num_layers + 1) * hidden * 4;
+  rank.activations = activations;
+  rank.workspace = kWorkspaceBytes;
+  return rank;
+}
+
+std::vector<RankMemory> layout_memory(const ModelInfo& info, const ModelElements& elements, const Layout& layout,
+                                      int64_t batch, const Workload& workload) {
+  std::vector<RankMemory> ranks;
+  for (int stage = 0; stage < layout.pipeline_stages; ++stage)
+    for (int part = 0; part < layout.tensor_parallel; ++part)
+      ranks.push_back(rank_memory(info, elements, layout, stage, part, batch, workload));
+  return ranks;
+}
+
+std::string layout_problem(const ModelInfo& info, const Layout& layout) {
+  if (const std::string problem = tensor_parallel_problem(info, layout.tensor_parallel); !problem.empty())
+    return "key 'mpi.tensor_parallel': " + problem;
+  if (layout.pipeline_stages < 1 || layout.pipeline_stages > info.num_layers)
+    return "key 'mpi.pipeline_stages': " + std::to_string(layout.pipeline_stages) + " stages need between 1 and " +
+           "num_hidden_layers (" + std::to_string(info.num_layers) + ")";
+  return "";
+}
+
+namespace {
+
+RankMemory largest(const std::vector<RankMemory>& ranks) {
+  return *std::max_element(ranks.begin(), ranks.end(),
+                           [](const RankMemory& a, const RankMemory& b) { return a.total() < b.total(); });
+}
+
+}  // namespace
+
+LayoutFit fit_layout(const ModelInfo& info, const ModelElements& elements, const Layout& layout,
+                     const Workload& workload, int64_t memory_per_rank) {
+  LayoutFit fit;
+  fit.layout = layout;
+  fit.problem = layout_problem(info, layout);
+  if (!fit.problem.empty()) return fit;
+  auto need = [&](int64_t batch) { return largest(layout_memory(info, elements, layout, batch, workload)); };
+  fit.at_ceiling = need(workload.batch_size);
+  fit.at_one = need(1);
+  // The need grows with the batch: the largest batch that fits, by bisection.
+  int64_t low = 0, high = workload.batch_size;
+  while (low < high) {
+    const int64_t mid = (low + high + 1) / 2;
+    if (need(mid).total() <= memory_per_rank) {
+      low = mid;
+    } else {
+      high = mid - 1;
+    }
+  }
+  fit.largest_batch = low;
+  return fit;
+}
+
+std::vector<Layout> candidate_layouts(int ranks_per_node, int nodes) {
+  const int world = ranks_per_node * nodes;
+  std::vector<Layout> layouts;
+  for (int size = 1; size <= world; ++size) {
+    if (world % size != 0) continue;
+    for (int t = std::min(size, ranks_per_node); t >= 1; --t) {
+      if (size % t == 0 && ranks_per_node % t == 0) layouts.push_back(Layout{t, size / t});
+    }
+  }
+  return layouts;
+}
+
+}  // namespace heretic::model

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 #include <system_error>
@@ -20,6 +21,7 @@
 #include "hf/safetensors_reader.h"
 #include "hf/safetensors_writer.h"
 #include "model/model_info.h"
+#include "model/quantized_tensor.h"
 #include "model/tensor_view.h"
 
 namespace heretic::ablation {
@@ -103,11 +105,11 @@ std::map<std::string, const ModuleAblation*> planned_tensors(const model::ModelI
   return planned;
 }
 
-// The merged weight of one planned module, in the dtype the checkpoint stores it in.
-// Working memory: the tensor in float32 (a view of the mapping when the file is float32) plus
-// merged_weight's float32 temporaries, all freed when this returns.
-torch::Tensor merged_tensor(const hf::TensorLocation& location, const ModuleAblation& module,
-                            config::RowNormalization mode) {
+// The merged weight of one planned module: `weight` [out, in] float32 (the checkpoint's tensor,
+// dequantised when it is stored quantised) merged with the module's direction. Working memory:
+// merged_weight's float32 temporaries.
+torch::Tensor merged_tensor(const hf::TensorLocation& location, const torch::Tensor& weight,
+                            const ModuleAblation& module, config::RowNormalization mode) {
   const hf::TensorInfo& info = *location.info;
   const std::string label = location.file->path().string() + ": tensor '" + info.name + "'";
   if (info.shape.size() != 2) throw InputError(label + " is not a matrix, so it cannot be ablated");
@@ -115,10 +117,35 @@ torch::Tensor merged_tensor(const hf::TensorLocation& location, const ModuleAbla
     throw InputError(label + " has " + std::to_string(info.shape[0]) + " output rows, but the refusal direction has " +
                      (module.direction.defined() ? std::to_string(module.direction.numel()) : std::string("no")) +
                      " elements (directions from another model?)");
-  const torch::Tensor weight = model::load_tensor(location, torch::kFloat32, torch::kCPU);  // [out, in]
-  const torch::Tensor direction = module.direction.to(torch::kCPU, torch::kFloat32);        // [out]
-  const torch::Tensor merged = merged_weight(weight, direction, module.weight, mode);       // [out, in] float32
-  return merged.to(model::to_torch(info.dtype)).contiguous();
+  const torch::Tensor direction = module.direction.to(torch::kCPU, torch::kFloat32);  // [out]
+  return merged_weight(weight, direction, module.weight, mode);                      // [out, in] float32
+}
+
+// A block-FP8 source (quantization_config quant_method "fp8") is exported dequantised: every
+// float8 weight is written in `dequantized_dtype` (merged or not), its <name>_scale_inv is left
+// out, and config.json loses quantization_config, so that the export is an ordinary checkpoint
+// that transformers and this program load alike. Unquantised tensors are copied byte for byte.
+bool is_float8(const hf::TensorInfo& info) {
+  return info.dtype == hf::DType::kF8E4M3 || info.dtype == hf::DType::kF8E5M2;
+}
+
+// The dtype dequantised weights are written in: the checkpoint's own unquantised dtype (that of
+// its embedding matrix), bfloat16 when that is quantised too.
+hf::DType dequantized_dtype(const hf::SafetensorsCheckpoint& checkpoint, const model::ModelInfo& info) {
+  const hf::DType embed = checkpoint.at(info.tensor_name(model::TensorRole::kEmbedTokens) + ".weight").info->dtype;
+  return hf::is_compute_dtype(embed) ? embed : hf::DType::kBF16;
+}
+
+// Rewrites the exported config.json without quantization_config (top level or text_config).
+void remove_quantization_config(const fs::path& config_json) {
+  std::ifstream stream(config_json, std::ios::binary);
+  nlohmann::ordered_json config = nlohmann::ordered_json::parse(std::string(std::istreambuf_iterator<char>(stream), {}));
+  config.erase("quantization_config");
+  if (config.contains("text_config") && config["text_config"].is_object()) config["text_config"].erase("quantization_config");
+  std::ofstream out(config_json, std::ios::binary | std::ios::trunc);
+  out << config.dump(2) << "\n";
+  out.close();
+  if (!out) throw InputError(config_json.string() + ": write failed (disk full?)");
 }
 
 // Every tensor of the checkpoint once, file by file in name order (model-00001-of-... first)
@@ -241,19 +268,36 @@ std::vector<std::string> export_ablated_model(const ExportRequest& request) {
 
   for (const auto& [name, module] : planned) checkpoint.at(name);  // every planned weight exists (InputError)
 
+  const bool dequantize = info.quantization.method == hf::QuantMethod::kBlockFp8;
+  const hf::DType written_dtype = dequantize ? dequantized_dtype(checkpoint, info) : hf::DType::kF32;
   std::vector<hf::TensorToWrite> tensors;
   for (const hf::TensorLocation& location : tensors_in_file_order(checkpoint)) {
     const hf::TensorInfo& tensor = *location.info;
-    hf::TensorToWrite entry{tensor.name, tensor.dtype, tensor.shape, location.data(), {}};
-    const auto it = planned.find(tensor.name);
-    if (it != planned.end()) {
-      const ModuleAblation* module = it->second;
-      entry.data = nullptr;
-      entry.produce = [&checkpoint, &request, module, name = tensor.name](const hf::ByteSink& write) {
-        const torch::Tensor merged = merged_tensor(checkpoint.at(name), *module, request.mode);  // the file's dtype
-        write(static_cast<const std::byte*>(merged.data_ptr()), static_cast<uint64_t>(merged.nbytes()));
-      };
+    const std::string& name = tensor.name;
+    const std::string scale_suffix = "_scale_inv";
+    if (dequantize && name.size() > scale_suffix.size() &&
+        name.compare(name.size() - scale_suffix.size(), scale_suffix.size(), scale_suffix) == 0) {
+      const std::string base = name.substr(0, name.size() - scale_suffix.size());
+      if (checkpoint.contains(base) && is_float8(*checkpoint.at(base).info)) continue;  // folded into base
     }
+    hf::TensorToWrite entry{name, tensor.dtype, tensor.shape, location.data(), {}};
+    const auto it = planned.find(name);
+    const bool quantized = dequantize && is_float8(tensor);
+    if (it == planned.end() && !quantized) {
+      tensors.push_back(std::move(entry));  // byte for byte
+      continue;
+    }
+    const ModuleAblation* module = it == planned.end() ? nullptr : it->second;
+    entry.data = nullptr;
+    if (quantized) entry.dtype = written_dtype;
+    const torch::ScalarType out_dtype = model::to_torch(entry.dtype);
+    entry.produce = [&checkpoint, &request, &info, module, name, out_dtype](const hf::ByteSink& write) {
+      // float32, dequantised when stored quantised (one tensor at a time)
+      torch::Tensor weight = model::load_weight_tensor(checkpoint, info.quantization, name, torch::kFloat32, torch::kCPU);
+      if (module != nullptr) weight = merged_tensor(checkpoint.at(name), weight, *module, request.mode);
+      const torch::Tensor bytes = weight.to(out_dtype).contiguous();
+      write(static_cast<const std::byte*>(bytes.data_ptr()), static_cast<uint64_t>(bytes.nbytes()));
+    };
     tensors.push_back(std::move(entry));
   }
 
@@ -269,7 +313,16 @@ std::vector<std::string> export_ablated_model(const ExportRequest& request) {
   std::vector<std::string> written =
       hf::write_safetensors_checkpoint(temporary.path(), tensors, request.max_shard_size_bytes);
   copy_model_files(source, temporary.path(), written);
-  write_text_file(temporary.path() / "README.md", request.readme);
+  std::string readme = request.readme;
+  if (dequantize) {
+    remove_quantization_config(temporary.path() / "config.json");
+    readme += std::string("\n## Checkpoint format\n\nThe source checkpoint was quantised (block FP8, ") +
+              "weight_block_size [" + std::to_string(info.quantization.block_rows) + ", " +
+              std::to_string(info.quantization.block_cols) + "]). This export stores every weight dequantised in " +
+              model::torch_dtype_name(written_dtype) + " (the abliterated ones merged), without the scale_inv " +
+              "tensors and without quantization_config; the other tensors are copied byte for byte.\n";
+  }
+  write_text_file(temporary.path() / "README.md", readme);
   written.push_back("README.md");
   fsync_files(temporary.path(), written);
   fault_point("export_publish");

@@ -4,6 +4,8 @@
 // tensor copied unchanged, safetensors shards of at most max_shard_size with an index,
 // config.json, generation_config.json and the tokenizer files copied, and a README.md model
 // card. The folder appears complete or not at all (written under a temporary name, renamed).
+// From a block-FP8 checkpoint every float8 weight is written dequantised (merged where planned)
+// in the checkpoint's unquantised dtype, without its scale_inv and without quantization_config.
 #pragma once
 
 #include <cstdint>

@@ -94,6 +94,13 @@ int run_inspect(int argc, char** argv) {
   }
   std::cout << "tied embeddings: " << (info.tie_word_embeddings ? "yes" : "no") << "\n"
             << "dtype:          " << model::torch_dtype_name(info.dtype) << "\n";
+  if (info.quantization.method == hf::QuantMethod::kBlockFp8)
+    std::cout << "quantisation:   fp8 (float8 blocks of " << info.quantization.block_rows << "x"
+              << info.quantization.block_cols << " with scale_inv), dequantised on load to "
+              << model::torch_dtype_name(info.dtype) << "\n";
+  else if (info.quantization.quantized())
+    std::cout << "quantisation:   " << info.quantization.method_name << ", dequantised on load to "
+              << model::torch_dtype_name(info.dtype) << "\n";
 
   std::cout << "abliterable modules:\n";
   const auto& layers = model->weights().layers;

@@ -216,18 +216,14 @@ ModelConfig parse_model_config(const json& root, const fs::path& file, const Con
   config.model_type = model_type;
   config.text_model_type = nested ? top.optional_string("model_type").value_or("") : model_type;
   config.architectures = outer.string_list("architectures");
-  // A quantized checkpoint stores packed integers or float8 (GPTQ, AWQ, bitsandbytes, FP8, ...),
-  // which the safetensors reader would only reject tensor by tensor.
+  // Quantised checkpoints: the supported formats are dequantised on load, the others rejected
+  // here by name rather than tensor by tensor.
   for (const ConfigReader* reader : {&outer, &top}) {
     if (!reader->has("quantization_config")) continue;
-    const json& quantization = (reader == &outer ? root : text).at("quantization_config");
-    const auto method = quantization.find("quant_method");
-    const std::string name = quantization.is_object() && method != quantization.end() && method->is_string()
-                                 ? " (quant_method '" + method->get<std::string>() + "')"
-                                 : "";
-    reader->fail("quantization_config", "is set" + name +
-                                            ": quantized checkpoints are not supported; use the unquantized model "
-                                            "(bfloat16, float16 or float32 weights)");
+    const bool top_level = reader == &outer;
+    config.quantization = parse_quantization_config((top_level ? root : text).at("quantization_config"), file,
+                                                    (top_level ? "" : prefix) + "quantization_config");
+    break;
   }
 
   config.vocab_size = top.required_int("vocab_size");

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "hf/quantization_config.h"
+
 namespace heretic::hf {
 
 // One RoPE configuration, normalised to transformers 5.x's rope_parameters (§1.5).
@@ -73,6 +75,7 @@ struct ModelConfig {
   std::optional<int64_t> bos_token_id;
   std::vector<int64_t> eos_token_ids;
   std::optional<int64_t> pad_token_id;
+  QuantizationConfig quantization;  // quantization_config (top level or text_config)
   // The text-model JSON object (text_config when nested) with the rules' defaults filled in,
   // for family-specific fields.
   nlohmann::json text_json;

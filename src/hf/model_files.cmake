@@ -5,6 +5,8 @@ heretic_component(heretic_hf_model
     safetensors_format.cpp
     safetensors_reader.cpp
     safetensors_writer.cpp
+    quantized_formats.cpp
+    quantization_config.cpp
     model_config.cpp
     model_config_generation.cpp
     model_location.cpp

@@ -13,9 +13,9 @@ namespace heretic::hf {
 namespace {
 
 // Format dtypes that are valid safetensors but that this program does not compute with.
-const std::vector<std::string> kKnownUnsupportedDtypes = {"F64",     "I64",     "I32",     "I16",  "I8",      "U64",
-                                                          "U32",     "U16",     "U8",      "BOOL", "F8_E4M3", "F8_E5M2",
-                                                          "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4",   "C64"};
+const std::vector<std::string> kKnownUnsupportedDtypes = {"F64",  "I64",     "I32",     "I16",     "I8", "U64", "U32",
+                                                          "U16",  "BOOL",    "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4",
+                                                          "C64"};
 
 // Header JSON is an object of objects of arrays: depth 3 is all a valid header needs. Limiting
 // nesting keeps a hostile file from exhausting the parser's stack.
@@ -97,7 +97,7 @@ TensorInfo parse_tensor_entry(const std::string& name, const nlohmann::json& ent
     const bool known = std::find(kKnownUnsupportedDtypes.begin(), kKnownUnsupportedDtypes.end(), dtype_text) !=
                        kKnownUnsupportedDtypes.end();
     fail(file_label, "tensor '" + name + "' has " + (known ? "unsupported" : "unknown") + " dtype '" + dtype_text +
-                         "' (supported: BF16, F16, F32)");
+                         "' (supported: BF16, F16, F32, F8_E4M3, F8_E5M2, U8)");
   }
   info.dtype = *dtype;
   info.shape = parse_shape(entry, name, file_label);
@@ -139,8 +139,18 @@ const char* dtype_name(DType dtype) {
       return "F16";
     case DType::kF32:
       return "F32";
+    case DType::kF8E4M3:
+      return "F8_E4M3";
+    case DType::kF8E5M2:
+      return "F8_E5M2";
+    case DType::kU8:
+      return "U8";
   }
   return "?";
+}
+
+bool is_compute_dtype(DType dtype) {
+  return dtype == DType::kBF16 || dtype == DType::kF16 || dtype == DType::kF32;
 }
 
 size_t dtype_size(DType dtype) {
@@ -151,6 +161,10 @@ size_t dtype_size(DType dtype) {
       return 2;
     case DType::kF32:
       return 4;
+    case DType::kF8E4M3:
+    case DType::kF8E5M2:
+    case DType::kU8:
+      return 1;
   }
   return 0;
 }
@@ -159,6 +173,9 @@ std::optional<DType> parse_dtype(const std::string& name) {
   if (name == "BF16") return DType::kBF16;
   if (name == "F16") return DType::kF16;
   if (name == "F32") return DType::kF32;
+  if (name == "F8_E4M3") return DType::kF8E4M3;
+  if (name == "F8_E5M2") return DType::kF8E5M2;
+  if (name == "U8") return DType::kU8;
   return std::nullopt;
 }
 

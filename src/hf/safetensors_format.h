@@ -17,11 +17,15 @@
 
 namespace heretic::hf {
 
-// Element types this program computes with. The format knows more (F64, I64, F8_*, ...);
+// Element types this program reads: the three it computes with (BF16, F16, F32) and the
+// storage types of quantised checkpoints (float8 values, U8 for MXFP4 blocks and scales),
+// which are dequantised on load (quantized_formats.h). The format knows more (F64, I64, ...);
 // those are recognised by name and rejected with a clear message.
-enum class DType { kBF16, kF16, kF32 };
+enum class DType { kBF16, kF16, kF32, kF8E4M3, kF8E5M2, kU8 };
 
-const char* dtype_name(DType dtype);  // "BF16", "F16", "F32" (safetensors spelling)
+const char* dtype_name(DType dtype);  // "BF16", "F16", "F32", "F8_E4M3", ... (safetensors spelling)
+// True for BF16, F16 and F32: a tensor of one of these can be used as it is stored.
+bool is_compute_dtype(DType dtype);
 size_t dtype_size(DType dtype);       // bytes per element
 // Parses the safetensors spelling; nullopt for any other string (supported or not).
 std::optional<DType> parse_dtype(const std::string& name);

@@ -64,6 +64,10 @@ const char* torch_dtype_name(hf::DType dtype) {
       return "float16";
     case hf::DType::kF32:
       return "float32";
+    case hf::DType::kF8E4M3:
+    case hf::DType::kF8E5M2:
+    case hf::DType::kU8:
+      break;  // storage types of quantised checkpoints, never a compute dtype
   }
   return "?";
 }
@@ -232,6 +236,7 @@ ModelInfo resolve_model_info(const hf::ModelConfig& config, const hf::Generation
   if (info.sliding_rope) check_rope(*info.sliding_rope, config, family);
   info.max_position_embeddings = config.max_position_embeddings;
   info.dtype = dtype;
+  info.quantization = config.quantization;
   info.generation = generation;
   return info;
 }

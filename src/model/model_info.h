@@ -54,6 +54,7 @@ struct ModelInfo {
   std::optional<hf::RopeParameters> sliding_rope;  // sliding layers, when they use their own
   int64_t max_position_embeddings = 0;
   hf::DType dtype = hf::DType::kBF16;  // the dtype the forward runs in
+  hf::QuantizationConfig quantization;  // how quantised checkpoint tensors are stored
   hf::GenerationConfig generation;
   CheckpointLayout layout;  // the family's first layout until bound to a checkpoint
 

@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "common/error.h"
-#include "model/tensor_view.h"
+#include "model/quantized_tensor.h"
 
 namespace heretic::model {
 namespace {
@@ -167,8 +167,7 @@ class WeightLoader {
     if (location.info->shape != shape)
       throw InputError(config_file_ + ": keys " + keys + " imply shape " + shape_text(shape) + " for tensor '" + name +
                        "', but " + location.file->path().string() + " has " + shape_text(location.info->shape));
-    if (dim < 0) return load_tensor(location, dtype_, device_);
-    return load_tensor_slice(location, dtype_, device_, dim, start, length);
+    return load_weight_tensor(checkpoint_, info_.quantization, name, dtype_, device_, dim, start, length);
   }
 
   // A role stored under its own name (this rank's part of it under tensor parallelism).

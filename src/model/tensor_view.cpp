@@ -2,6 +2,10 @@
 
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "common/error.h"
 
 namespace heretic::model {
 
@@ -13,8 +17,13 @@ torch::ScalarType to_torch(hf::DType dtype) {
       return torch::kFloat16;
     case hf::DType::kF32:
       return torch::kFloat32;
+    case hf::DType::kU8:
+      return torch::kByte;
+    case hf::DType::kF8E4M3:
+    case hf::DType::kF8E5M2:
+      break;  // no float8 type in every libtorch this builds with: decoded by quantized_tensor.h
   }
-  return torch::kFloat32;
+  throw std::invalid_argument(std::string("to_torch: no torch dtype for ") + hf::dtype_name(dtype));
 }
 
 namespace {
@@ -23,6 +32,9 @@ namespace {
 // the offset is aligned.
 torch::Tensor mapped_view(const hf::TensorLocation& location) {
   const hf::TensorInfo& info = *location.info;
+  if (!hf::is_compute_dtype(info.dtype))
+    throw InputError(location.file->path().string() + ": tensor '" + info.name + "' is stored as " +
+                     hf::dtype_name(info.dtype) + " (quantised), which cannot be used here without dequantisation");
   const torch::ScalarType file_dtype = to_torch(info.dtype);
   const std::byte* bytes = location.data();
   const bool aligned = reinterpret_cast<std::uintptr_t>(bytes) % hf::dtype_size(info.dtype) == 0;

@@ -8,11 +8,14 @@
 
 namespace heretic::model {
 
+// The torch dtype of a BF16, F16, F32 or U8 tensor; float8 (no torch type in libtorch 1.13) is
+// a programming error (std::invalid_argument): quantized_tensor.h decodes it.
 torch::ScalarType to_torch(hf::DType dtype);
 
 // The tensor at `location` as `dtype` on `device`. On the CPU with the file's own dtype and
 // an aligned offset, the result aliases the read-only mapping (no copy; the mapping stays
 // alive while the tensor does) and must never be written to. Otherwise it is a fresh copy.
+// A quantised tensor (float8, U8) is an InputError naming it: quantized_tensor.h reads those.
 torch::Tensor load_tensor(const hf::TensorLocation& location, torch::ScalarType dtype, const torch::Device& device);
 
 // Elements start .. start + length - 1 of dimension `dim` of the tensor at `location`, as

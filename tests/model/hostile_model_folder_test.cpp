@@ -116,9 +116,14 @@ INSTANTIATE_TEST_SUITE_P(
                       R"({"model_type": "qwen3", "vocab_size": )" + std::string(1000000, '[') +
                           std::string(1000000, ']') + "}",
                       kInspect, {"nested deeper than"}},
-        HostileFolder{"QuantizedCheckpoint", "config.json",
+        HostileFolder{"UnsupportedQuantization", "config.json",
                       [](auto& j) { set(j, "quantization_config", {{"quant_method", "gptq"}, {"bits", 4}}); }, "",
-                      kInspect, {"'quantization_config'", "gptq"}}),
+                      kInspect, {"'quantization_config.quant_method'", "'gptq'", "supported: fp8, mxfp4"}},
+        HostileFolder{"Fp8BlockSizeOfZero", "config.json",
+                      [](auto& j) {
+                        set(j, "quantization_config", {{"quant_method", "fp8"}, {"weight_block_size", {0, 128}}});
+                      },
+                      "", kInspect, {"'quantization_config.weight_block_size'", "two positive integers"}}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(

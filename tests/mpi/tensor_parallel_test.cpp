@@ -166,6 +166,12 @@ TEST_P(EveryFamily, TwoRanksComputeWhatOneRankComputes) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, EveryFamily, ::testing::ValuesIn(fixture_model_names()), fixture_test_name);
 
+// Block FP8 (tests/fixtures/quantized): each rank dequantises only its slices, whose rows and
+// columns cross the fixture's 24 x 20 blocks.
+TEST(TensorParallel, BlockFp8CheckpointOnTwoRanksComputesWhatOneRankComputes) {
+  expect_same_as_one_rank(fs::path(HERETIC_SOURCE_DIR) / "tests/fixtures/quantized/llama-fp8", fixture_prompts());
+}
+
 TEST(TensorParallel, SlicesFollowTheHeadsAndTheIntermediateSize) {
   const model::TensorSplit second{1, 2};
   EXPECT_EQ(second.start(128), 64);

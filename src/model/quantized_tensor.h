@@ -1,0 +1,34 @@
+// Checkpoint tensors as the model uses them, whatever their storage: BF16/F16/F32 tensors
+// through tensor_view.h, quantised ones (config.json quantization_config) dequantised on load,
+// one tensor at a time (hf/quantized_formats.h has the formats).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "hf/quantization_config.h"
+#include "hf/safetensors_reader.h"
+
+namespace heretic::model {
+
+// The checkpoint tensor `name` as `dtype` on `device`; with `dim` >= 0 only elements
+// start .. start + length - 1 of that dimension (a tensor-parallel rank's slice). A float8
+// tensor needs `quantization` to be block FP8 and a companion `<name>_scale_inv`; only the
+// requested rows and columns and their scales are decoded, in chunks of block rows, so that
+// the working memory beyond the result is one chunk in float32. Throws InputError naming the
+// file and tensor for a missing or mis-shaped scale tensor or a float8 tensor in a checkpoint
+// whose config.json declares no block FP8.
+torch::Tensor load_weight_tensor(const hf::SafetensorsCheckpoint& checkpoint, const hf::QuantizationConfig& quantization,
+                                 const std::string& name, torch::ScalarType dtype, const torch::Device& device,
+                                 int64_t dim = -1, int64_t start = 0, int64_t length = 0);
+
+// The MXFP4 tensor stored as `<name>_blocks` (U8 [..., rows, G, 16]) and `<name>_scales`
+// (U8 [..., rows, G]), dequantised to [..., rows, 32 G] in `dtype` on `device`, one leading
+// index (one expert) at a time. The order is the file's; gpt-oss' loader transposes the last
+// two dimensions into transformers' [E, in, out] layout (architectures.md §3.10). Throws
+// InputError naming the file and tensor when either is missing, not U8, or the shapes disagree.
+torch::Tensor load_mxfp4_tensor(const hf::SafetensorsCheckpoint& checkpoint, const std::string& name,
+                                torch::ScalarType dtype, const torch::Device& device);
+
+}  // namespace heretic::model

@@ -84,6 +84,21 @@ inline double max_relative_difference(const torch::Tensor& a, const torch::Tenso
   return ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item<double>();
 }
 
+// A rank of a split model computed what the whole model computed (`expected`): hidden states and
+// logits to float32 rounding (1e-5 relative), the same greedy responses, with every ablation.
+inline void expect_same_results(const Outputs& got, const Outputs& expected) {
+  EXPECT_LT(max_relative_difference(got.hidden, expected.hidden), 1e-5);
+  EXPECT_LT(max_relative_difference(got.logits, expected.logits), 1e-5);
+  EXPECT_EQ(got.responses, expected.responses);
+  for (size_t mode = 0; mode < 3; ++mode) {
+    SCOPED_TRACE("row normalisation " + std::to_string(mode));
+    // The ablation changes the model: the comparison is not between two unablated copies.
+    EXPECT_GT(max_relative_difference(expected.ablated_logits[mode], expected.logits), 1e-3);
+    EXPECT_LT(max_relative_difference(got.ablated_logits[mode], expected.ablated_logits[mode]), 1e-5);
+    EXPECT_EQ(got.ablated_responses[mode], expected.ablated_responses[mode]);
+  }
+}
+
 // The in-process ranks are threads of one process and share its BLAS library, and Debian's
 // serial OpenBLAS (libopenblas0-serial, built without locking) returns wrong products when two
 // threads call it at once. Real ranks are processes; here the ranks take turns: a rank computes

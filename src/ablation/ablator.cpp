@@ -159,9 +159,10 @@ Ablator::Ablator(model::CausalLM& model, config::RowNormalization mode) : model_
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (int c = 0; c < model::kComponentCount; ++c) {
       const auto component = static_cast<model::Component>(c);
-      // "none" never needs them; an undefined tensor keeps the slot's place.
+      // "none" never needs them, nor a layer another pipeline stage holds; an undefined
+      // tensor keeps the slot's place.
       row_norms_[static_cast<size_t>(layer)].push_back(
-          mode_ == RowNormalization::kNone ? torch::Tensor()
+          mode_ == RowNormalization::kNone || !model_.weights().holds(layer) ? torch::Tensor()
                                            : row_norms(target_weight(model_.weights(), layer, component),
                                                        model_.tensor_group()));
     }
@@ -173,6 +174,7 @@ void Ablator::apply(const std::vector<ModuleAblation>& plan) {
   const int64_t layers = model_.info().num_layers;
   // Every transform is built before any slot changes, so a bad plan leaves the model as it was.
   std::vector<model::OutputTransform> transforms;
+  std::vector<const ModuleAblation*> held;  // the entries of layers this rank holds
   std::set<std::pair<int64_t, int>> seen;
   for (const ModuleAblation& entry : plan) {
     const int c = static_cast<int>(entry.component);
@@ -181,6 +183,7 @@ void Ablator::apply(const std::vector<ModuleAblation>& plan) {
     if (!seen.insert({entry.layer, c}).second)
       throw std::invalid_argument("Ablator::apply: the plan names " +
                                   model_.info().module_name(entry.layer, entry.component) + " twice");
+    if (!model_.weights().holds(entry.layer)) continue;  // another pipeline stage's layer
     const torch::Tensor& W = target_weight(model_.weights(), entry.layer, entry.component);
     if (!entry.direction.defined() || entry.direction.numel() != W.size(0))
       throw std::invalid_argument("Ablator::apply: the direction for " +
@@ -189,10 +192,11 @@ void Ablator::apply(const std::vector<ModuleAblation>& plan) {
     const torch::Tensor v = entry.direction.reshape({-1}).to(W.device(), torch::kFloat32);
     const torch::Tensor& n = row_norms_[static_cast<size_t>(entry.layer)][static_cast<size_t>(c)];
     transforms.push_back(make_transform(transform_factors(W, n, v, entry.weight, mode_, model_.tensor_group())));
+    held.push_back(&entry);
   }
   clear();
-  for (size_t i = 0; i < plan.size(); ++i)
-    model_.slots().set(plan[i].layer, plan[i].component, std::move(transforms[i]));
+  for (size_t i = 0; i < held.size(); ++i)
+    model_.slots().set(held[i]->layer, held[i]->component, std::move(transforms[i]));
 }
 
 void Ablator::clear() { model_.slots().clear_all(); }

@@ -33,13 +33,15 @@ std::vector<ModuleAblation> plan_ablation(const TrialParams& params,
 // per ablated module. The model's weights are never modified. On a tensor-parallel model
 // (o_proj and down_proj split by columns) the row norms and the "full" products are reduced
 // over its group, so every rank builds the transform of the whole matrix; every rank of the
-// group constructs the Ablator and applies the same plans together.
+// group constructs the Ablator and applies the same plans together. On a pipeline stage, only
+// the layers the stage holds get row norms and transforms; the plan's other entries are
+// checked and left to the stages that hold them.
 class Ablator {
  public:
   Ablator(model::CausalLM& model, config::RowNormalization mode);
 
   config::RowNormalization mode() const { return mode_; }
-  // Clears every slot, then sets one per entry of `plan`.
+  // Clears every slot, then sets one per entry of `plan` (of a layer this rank holds).
   void apply(const std::vector<ModuleAblation>& plan);
   void clear();
 

@@ -69,7 +69,8 @@ torch::Tensor gather_rows(dist::Communicator& comm, const torch::Tensor& mine, s
 }  // namespace
 
 std::unique_ptr<Engine> Engine::load(const config::Config& config, const torch::Device& device,
-                                     std::shared_ptr<model::TensorParallelGroup> tensor_group) {
+                                     std::shared_ptr<model::TensorParallelGroup> tensor_group,
+                                     std::shared_ptr<model::PipelineGroup> pipeline) {
   std::unique_ptr<Engine> engine(new Engine());
   engine->config_ = config;
   LoadedInputs& inputs = engine->inputs_;
@@ -83,6 +84,15 @@ std::unique_ptr<Engine> Engine::load(const config::Config& config, const torch::
                        " splits the model over that many ranks of an MPI job; this command runs in one process "
                        "(use --set mpi.tensor_parallel=1)");
   }
+  if (config.mpi.pipeline_stages > 1) {
+    const model::ModelInfo shape = model::read_model_info(location.folder, "auto");
+    if (const std::string problem = model::pipeline_problem(shape, config.mpi.pipeline_stages); !problem.empty())
+      throw InputError("key 'mpi.pipeline_stages': " + problem + " in " + (location.folder / "config.json").string());
+    if (!pipeline || pipeline->stages() != config.mpi.pipeline_stages)
+      throw InputError("key 'mpi.pipeline_stages': " + std::to_string(config.mpi.pipeline_stages) +
+                       " splits the model's layers over that many ranks of an MPI job; this command runs in one "
+                       "process (use --set mpi.pipeline_stages=1)");
+  }
   engine->model_folder_ = location.folder;
   inputs.model_folder = location.folder.string();
   inputs.model_commit = location.commit;
@@ -90,7 +100,8 @@ std::unique_ptr<Engine> Engine::load(const config::Config& config, const torch::
   engine->chat_.emplace(hf::ChatTemplate::from_folder(location.folder));
   const auto smoke = smoke_prompt(*engine->chat_, *engine->tokenizer_, config.system_prompt);
   engine->model_ =
-      model::CausalLM::load_first_working(location.folder, config.dtypes, device, smoke, std::move(tensor_group));
+      model::CausalLM::load_first_working(location.folder, config.dtypes, device, smoke, std::move(tensor_group),
+                                                std::move(pipeline));
   const model::ModelInfo& info = engine->model_->info();
   inputs.model_type = info.model_type;
   inputs.layers = info.num_layers;

@@ -69,9 +69,12 @@ class Engine {
   // Phase 1: locates and loads everything `config` names (the model through the dtype chain
   // with the smoke test). With mpi.tensor_parallel > 1, `tensor_group` is this rank's group of
   // that many ranks, which load their slices of one model copy together; the model's shape is
-  // checked against the key before any weight is read. Throws InputError naming the file and key.
+  // checked against the key before any weight is read. With mpi.pipeline_stages > 1,
+  // `pipeline` is this rank's pipeline of that many stages, each loading only its layers.
+  // Throws InputError naming the file and key.
   static std::unique_ptr<Engine> load(const config::Config& config, const torch::Device& device,
-                                      std::shared_ptr<model::TensorParallelGroup> tensor_group = nullptr);
+                                      std::shared_ptr<model::TensorParallelGroup> tensor_group = nullptr,
+                                      std::shared_ptr<model::PipelineGroup> pipeline = nullptr);
 
   const config::Config& config() const { return config_; }
   const LoadedInputs& inputs() const { return inputs_; }

@@ -188,19 +188,32 @@ int run_phases(dist::Communicator& comm, const JobRequest& line, const dist::Lau
               "(residual sums, about (L+1) x hidden doubles once per run, and per-trial scores) goes through MPI on "
               "host buffers. Use \"auto\" or \"mpi\"");
   }
-  const int tensor_parallel = config.mpi.tensor_parallel;
+  const int tensor_parallel = config.mpi.tensor_parallel, stages = config.mpi.pipeline_stages;
+  const int copy_ranks = tensor_parallel * stages;  // one model copy (stage-major, see below)
   if (comm.size() % tensor_parallel != 0) {
     dist::agree(comm, line.config_path + ": key 'mpi.tensor_parallel': " + std::to_string(tensor_parallel) +
                           " does not divide the number of ranks (" + std::to_string(comm.size()) +
                           "); a model copy needs that many ranks");
   }
-  if (comm.size() % (config.mpi.ranks_per_trial * tensor_parallel) != 0) {
+  if (comm.size() % copy_ranks != 0) {
+    dist::agree(comm, line.config_path + ": key 'mpi.pipeline_stages': " + std::to_string(stages) +
+                          (tensor_parallel > 1 ? " stages x mpi.tensor_parallel " + std::to_string(tensor_parallel) +
+                                                     " = " + std::to_string(copy_ranks) + " ranks per model copy"
+                                               : std::string()) +
+                          " does not divide the number of ranks (" + std::to_string(comm.size()) +
+                          "); a model copy needs that many ranks");
+  }
+  std::string copy_layout;  // "mpi.tensor_parallel 2 x mpi.pipeline_stages 2", the factors > 1
+  if (tensor_parallel > 1) copy_layout = "mpi.tensor_parallel " + std::to_string(tensor_parallel);
+  if (stages > 1)
+    copy_layout += (copy_layout.empty() ? "" : " x ") + std::string("mpi.pipeline_stages ") + std::to_string(stages);
+  if (comm.size() % (config.mpi.ranks_per_trial * copy_ranks) != 0) {
     dist::agree(comm,
                 line.config_path + ": key 'mpi.ranks_per_trial': " + std::to_string(config.mpi.ranks_per_trial) +
-                    (tensor_parallel > 1 ? " model copies x mpi.tensor_parallel " + std::to_string(tensor_parallel) +
-                                               " = " + std::to_string(config.mpi.ranks_per_trial * tensor_parallel) +
-                                               " ranks per worker group"
-                                         : std::string()) +
+                    (copy_ranks > 1 ? " model copies x " + copy_layout + " = " +
+                                          std::to_string(config.mpi.ranks_per_trial * copy_ranks) +
+                                          " ranks per worker group"
+                                    : std::string()) +
                     " does not divide the number of ranks (" + std::to_string(comm.size()) +
                     "); use a divisor of the world size");
   }
@@ -233,11 +246,16 @@ int run_phases(dist::Communicator& comm, const JobRequest& line, const dist::Lau
 
   // Phase 1: every rank loads the model, tokenizer, chat template and prompts; a problem on
   // any rank ends the job on all of them.
-  // Tensor parallelism: consecutive ranks hold one model copy together (model/tensor_parallel.h).
-  std::unique_ptr<dist::Communicator> tensor_comm;
+  // A model copy is t x p consecutive ranks, stage-major: ranks s*t .. s*t + t - 1 of a copy are
+  // pipeline stage s (model/pipeline_stages.h) and hold its layers split over t tensor-parallel
+  // ranks (model/tensor_parallel.h); a pipeline is the p ranks of a copy with the same
+  // tensor-parallel index.
+  std::unique_ptr<dist::Communicator> tensor_comm, pipeline_comm;
   if (tensor_parallel > 1) tensor_comm = comm.split(rank / tensor_parallel, rank);
-  const std::unique_ptr<Run> run = dist::agree_on(
-      comm, [&] { return Run::load(config, cpu_threads(comm, environment), device, std::move(tensor_comm)); });
+  if (stages > 1) pipeline_comm = comm.split(rank / copy_ranks * tensor_parallel + rank % tensor_parallel, rank);
+  const std::unique_ptr<Run> run = dist::agree_on(comm, [&] {
+    return Run::load(config, cpu_threads(comm, environment), device, std::move(tensor_comm), std::move(pipeline_comm));
+  });
   const LoadedInputs& inputs = run->inputs();
   spdlog::info("model {} ({}, {} layers, hidden {}, {}{}); smoke test answered \"{}\"", inputs.model_folder,
                inputs.model_type, inputs.layers, inputs.hidden_size, inputs.dtype,

@@ -22,6 +22,7 @@
 #include "io/results_file.h"
 #include "mpi/agreement.h"
 #include "mpi/collectives.h"
+#include "mpi/communicator_pipeline_group.h"
 #include "mpi/communicator_tensor_group.h"
 #include "mpi/stop_signals.h"
 #include "mpi/trial_farm.h"
@@ -82,22 +83,26 @@ Run::Run() = default;
 Run::~Run() = default;
 
 std::unique_ptr<Run> Run::load(const config::Config& config, int cpu_threads, const std::string& device,
-                               std::unique_ptr<dist::Communicator> tensor_comm) {
+                               std::unique_ptr<dist::Communicator> tensor_comm,
+                               std::unique_ptr<dist::Communicator> pipeline_comm) {
   if (cpu_threads > 0) torch::set_num_threads(cpu_threads);
   std::unique_ptr<Run> run(new Run());
   std::shared_ptr<model::TensorParallelGroup> group;
   if (config.mpi.tensor_parallel > 1) group = std::make_shared<dist::CommunicatorTensorGroup>(std::move(tensor_comm));
-  run->engine_ = Engine::load(config, torch::Device(device), std::move(group));
+  std::shared_ptr<model::PipelineGroup> pipeline;
+  if (config.mpi.pipeline_stages > 1)
+    pipeline = std::make_shared<dist::CommunicatorPipelineGroup>(std::move(pipeline_comm));
+  run->engine_ = Engine::load(config, torch::Device(device), std::move(group), std::move(pipeline));
   return run;
 }
 
 namespace {
 
-// Under tensor parallelism the t ranks of a model copy compute the same results together, so
-// prompts are sharded over model copies: over the ranks of `comm` with the same part index
-// (rank mod t; copies are consecutive ranks).
-std::unique_ptr<dist::Communicator> split_by_copy(dist::Communicator& comm, int tensor_parallel) {
-  return comm.split(comm.rank() % tensor_parallel, comm.rank());
+// Under tensor and pipeline parallelism the t x p ranks of a model copy compute the same results
+// together, so prompts are sharded over model copies: over the ranks of `comm` with the same
+// place in their copy (rank mod t x p; copies are consecutive ranks).
+std::unique_ptr<dist::Communicator> split_by_copy(dist::Communicator& comm, int copy_ranks) {
+  return comm.split(comm.rank() % copy_ranks, comm.rank());
 }
 
 }  // namespace
@@ -134,20 +139,20 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
   // ranks_per_trial consecutive ranks (the main job checked that it divides the world) each
   // compute the baselines of their own shards, which a trial's scores need; the baseline
   // scores are the same in every group.
-  // Prompts are sharded over model copies (split_by_copy); with tensor_parallel = 1 these are
+  // Prompts are sharded over model copies (split_by_copy); with one rank per copy these are
   // simply `comm` and the farm's group.
-  const int tensor_parallel = config.mpi.tensor_parallel;
+  const int copy_ranks = config.mpi.tensor_parallel * config.mpi.pipeline_stages;
   std::unique_ptr<dist::Communicator> world_copies;
-  if (tensor_parallel > 1) world_copies = split_by_copy(comm, tensor_parallel);
+  if (copy_ranks > 1) world_copies = split_by_copy(comm, copy_ranks);
   dist::Communicator& shards = world_copies ? *world_copies : comm;
   const std::string prefix = engine.response_prefix(shards);
   spdlog::info("response prefix ({}): {}", config.response_prefix ? "configured" : "detected",
                prefix.empty() && !config.response_prefix ? "none" : nlohmann::json(prefix).dump());
   engine.prepare(prefix);
-  const int group_size = config.mpi.ranks_per_trial * tensor_parallel;
+  const int group_size = config.mpi.ranks_per_trial * copy_ranks;
   dist::TrialFarm farm(comm, {group_size, config.mpi.stop_grace_seconds, {}});
   std::unique_ptr<dist::Communicator> group_copies;
-  if (tensor_parallel > 1) group_copies = split_by_copy(farm.group(), tensor_parallel);
+  if (copy_ranks > 1) group_copies = split_by_copy(farm.group(), copy_ranks);
   dist::Communicator& trial_shards = group_copies ? *group_copies : farm.group();
   const Scores baseline = engine.baseline(trial_shards);
   spdlog::info("baseline: {} ({})", describe_scores(engine.scorers(), baseline), format_duration(phase_seconds()));
@@ -189,14 +194,19 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
     export_trials(comm, engine, finished_trials(comm, study.get(), settings.export_only), view ? &*view : nullptr);
     return static_cast<int>(ExitCode::kOk);
   }
-  // Under tensor parallelism: what this rank's trials sent through the group's sums.
+  // Under tensor and pipeline parallelism: what this rank's trials sent through the group's sums
+  // and to the other stages.
   const auto* tensor_group = dynamic_cast<const dist::CommunicatorTensorGroup*>(engine.model().tensor_group());
-  int64_t trial_sum_bytes = 0, trials_here = 0;
+  const auto* pipeline = dynamic_cast<const dist::CommunicatorPipelineGroup*>(engine.model().pipeline_group());
+  const auto sum_bytes = [tensor_group] { return tensor_group != nullptr ? tensor_group->summed_bytes() : 0; };
+  const auto stage_bytes = [pipeline] { return pipeline != nullptr ? pipeline->sent_bytes() : 0; };
+  int64_t trial_sum_bytes = 0, trial_stage_bytes = 0, trials_here = 0;
   int stop = farm.run(coordinator ? &*coordinator : nullptr, [&](const dist::TrialAssignment& trial) {
-    const int64_t before = tensor_group != nullptr ? tensor_group->summed_bytes() : 0;
+    const int64_t sums_before = sum_bytes(), stages_before = stage_bytes();
     const Scores scores = engine.evaluate(trial_shards, ablation::decode_trial_params(trial.params));
-    if (tensor_group != nullptr) {
-      trial_sum_bytes += tensor_group->summed_bytes() - before;
+    if (tensor_group != nullptr || pipeline != nullptr) {
+      trial_sum_bytes += sum_bytes() - sums_before;
+      trial_stage_bytes += stage_bytes() - stages_before;
       ++trials_here;
     }
     dist::TrialOutcome outcome;
@@ -217,10 +227,17 @@ int Run::execute(dist::Communicator& comm, const RunSettings& settings) {
       stop = 0;
     }
   }
-  if (trials_here > 0) {
+  const auto per_trial_mib = [trials_here](int64_t bytes) {
+    return static_cast<double>(bytes) / static_cast<double>(trials_here) / (1024.0 * 1024.0);
+  };
+  if (tensor_group != nullptr && trials_here > 0) {
     spdlog::info("tensor-parallel sums: {:.1f} MiB sent per trial by this rank (float64, {} trial(s))",
-                 static_cast<double>(trial_sum_bytes) / static_cast<double>(trials_here) / (1024.0 * 1024.0),
-                 trials_here);
+                 per_trial_mib(trial_sum_bytes), trials_here);
+  }
+  if (pipeline != nullptr && trials_here > 0) {
+    spdlog::info("pipeline stages: {:.1f} MiB sent per trial by this rank (activations, hidden states and logits, "
+                 "{} trial(s))",
+                 per_trial_mib(trial_stage_bytes), trials_here);
   }
   comm.broadcast(&stop, sizeof stop, 0);
   memory.record("trials");

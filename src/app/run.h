@@ -31,9 +31,12 @@ class Run {
   // torch's intra-op threads (ranks sharing a node split its cores); 0 leaves torch's choice.
   // `device` is "cpu" or "cuda:N" (see choose_device).
   // With mpi.tensor_parallel = t > 1, `tensor_comm` holds the t consecutive ranks that load
-  // one model copy together (model/tensor_parallel.h); else it is unused (may be null).
+  // one model copy together (model/tensor_parallel.h); else it is unused (may be null). With
+  // mpi.pipeline_stages = p > 1, `pipeline_comm` holds the p ranks, one per stage, that pass
+  // activations to each other (model/pipeline_stages.h); else unused.
   static std::unique_ptr<Run> load(const config::Config& config, int cpu_threads, const std::string& device,
-                                   std::unique_ptr<dist::Communicator> tensor_comm = nullptr);
+                                   std::unique_ptr<dist::Communicator> tensor_comm = nullptr,
+                                   std::unique_ptr<dist::Communicator> pipeline_comm = nullptr);
   // The device of the rank with node-local rank `local_rank`: the visible GPU local_rank % count
   // when this libtorch has CUDA and sees GPUs (one rank per GPU: with --gpus-per-task each task
   // sees its own as cuda:0; with a node-level allocation rank r takes GPU r), else "cpu".

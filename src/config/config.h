@@ -54,7 +54,7 @@ struct MpiConfig {
   // ranks_per_trial x tensor_parallel x pipeline_stages ranks.
   int ranks_per_trial = 1;
   int tensor_parallel = 1;  // ranks that hold one model copy split by heads and MLP columns
-  int pipeline_stages = 1;  // layer ranges of one model copy (only 1 is implemented)
+  int pipeline_stages = 1;  // contiguous layer ranges of one model copy, one per stage
   CommBackend backend = CommBackend::kAuto;
   // After a stop signal, how long trials in flight may take to finish before they are abandoned
   // (they run again on resume).

@@ -433,10 +433,6 @@ Config read_config(const toml::table& document, Diagnostics& diagnostics) {
   c.mpi.ranks_per_trial = static_cast<int>(mpi.integer("ranks_per_trial", d.mpi.ranks_per_trial, 1, 1'000'000));
   c.mpi.tensor_parallel = static_cast<int>(mpi.integer("tensor_parallel", d.mpi.tensor_parallel, 1, 1'000'000));
   c.mpi.pipeline_stages = static_cast<int>(mpi.integer("pipeline_stages", d.mpi.pipeline_stages, 1, 1'000'000));
-  if (c.mpi.pipeline_stages > 1)
-    diagnostics.error(mpi.dotted_in_source("pipeline_stages"), mpi.node("pipeline_stages"),
-                      "pipeline stages are not implemented yet; use 1 (mpi.tensor_parallel splits a model "
-                      "over the ranks of a node)");
   const std::string backend = mpi.choice("backend", "auto", {"auto", "mpi", "nccl"});
   c.mpi.backend = backend == "mpi" ? CommBackend::kMpi : backend == "nccl" ? CommBackend::kNccl : CommBackend::kAuto;
   c.mpi.stop_grace_seconds = mpi.number("stop_grace_seconds", d.mpi.stop_grace_seconds, 0.0, 1e9);

@@ -32,10 +32,14 @@ class CausalLM {
   // Throws InputError for a bad folder, config or checkpoint. With a `group` of several ranks
   // (every rank of it calls load), this rank reads and holds only its tensor-parallel slices
   // (tensor_parallel.h) and the forward pass sums partial outputs over the group; InputError
-  // when the group's size does not divide the model's heads or intermediate size.
+  // when the group's size does not divide the model's heads or intermediate size. With a
+  // `pipeline` of several stages, this rank reads and holds only its stage's layers
+  // (pipeline_stages.h) and every stage returns the whole model's results; InputError when the
+  // model has fewer layers than stages. Both: the tensor group is this stage's ranks.
   static std::unique_ptr<CausalLM> load(const std::filesystem::path& folder, const std::string& dtype,
                                         const torch::Device& device,
-                                        std::shared_ptr<TensorParallelGroup> group = nullptr);
+                                        std::shared_ptr<TensorParallelGroup> group = nullptr,
+                                        std::shared_ptr<PipelineGroup> pipeline = nullptr);
 
   // Heretic's dtype chain (heretic-behavior.md §1.2): tries each dtype in order, loads and
   // greedily generates one token for `smoke_prompt`; the first dtype whose logits are finite
@@ -44,13 +48,17 @@ class CausalLM {
                                                       const std::vector<std::string>& dtypes,
                                                       const torch::Device& device,
                                                       const std::vector<int64_t>& smoke_prompt,
-                                                      std::shared_ptr<TensorParallelGroup> group = nullptr);
+                                                      std::shared_ptr<TensorParallelGroup> group = nullptr,
+                                                      std::shared_ptr<PipelineGroup> pipeline = nullptr);
 
   const ModelInfo& info() const { return transformer_.info(); }
-  // This rank's weights: slices of the split modules under tensor parallelism.
+  // This rank's weights: slices of the split modules under tensor parallelism, only its
+  // stage's layers under pipeline parallelism (ModelWeights::holds).
   const ModelWeights& weights() const { return transformer_.weights(); }
   // The group this model copy is split over, or nullptr (the whole model on this rank).
   TensorParallelGroup* tensor_group() const { return transformer_.tensor_group(); }
+  // The pipeline this model copy's layers are split over, or nullptr (every layer here).
+  PipelineGroup* pipeline_group() const { return transformer_.pipeline_group(); }
   const torch::Device& device() const { return device_; }
   AblationSlots& slots() { return slots_; }
   const AblationSlots& slots() const { return slots_; }
@@ -74,9 +82,10 @@ class CausalLM {
 
  private:
   CausalLM(Transformer transformer, torch::Device device, std::unique_ptr<hf::SafetensorsCheckpoint> checkpoint,
-           std::shared_ptr<TensorParallelGroup> group);
+           std::shared_ptr<TensorParallelGroup> group, std::shared_ptr<PipelineGroup> pipeline);
 
   std::shared_ptr<TensorParallelGroup> group_;  // outlives transformer_, which uses it
+  std::shared_ptr<PipelineGroup> pipeline_;     // likewise
   std::unique_ptr<hf::SafetensorsCheckpoint> checkpoint_;  // keeps zero-copy weights mapped
   Transformer transformer_;
   torch::Device device_;

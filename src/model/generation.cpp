@@ -27,8 +27,9 @@ std::vector<std::vector<int64_t>> CausalLM::generate_greedy(const Batch& batch, 
   const double penalty = model.generation.repetition_penalty;
   const auto& eos_ids = model.generation.eos_token_ids;
 
-  KVCache cache(model.num_layers, batch.size(), transformer_.local_kv_heads(), T + max_new_tokens, model.head_dim,
-                torch::TensorOptions().dtype(transformer_.dtype()).device(device_));
+  const LayerRange& held = transformer_.held_layers();  // a pipeline stage caches only its layers
+  KVCache cache(held.count, batch.size(), transformer_.local_kv_heads(), T + max_new_tokens, model.head_dim,
+                torch::TensorOptions().dtype(transformer_.dtype()).device(device_), held.first);
   torch::Tensor mask = batch.attention_mask.to(torch::kInt64);  // [b, S] active rows
   torch::Tensor positions = position_ids_from_mask(mask);       // [b, T] for the prefill
   torch::Tensor input = batch.input_ids;                        // [b, T] then [b, 1]

@@ -1,12 +1,13 @@
 #include "model/kv_cache.h"
 
 #include <stdexcept>
+#include <string>
 
 namespace heretic::model {
 
 KVCache::KVCache(int64_t layers, int64_t batch, int64_t kv_heads, int64_t capacity, int64_t head_dim,
-                 const torch::TensorOptions& options)
-    : batch_(batch), capacity_(capacity) {
+                 const torch::TensorOptions& options, int64_t first_layer)
+    : first_layer_(first_layer), batch_(batch), capacity_(capacity) {
   for (int64_t i = 0; i < layers; ++i) {
     keys_.push_back(torch::empty({batch, kv_heads, capacity, head_dim}, options));
     values_.push_back(torch::empty({batch, kv_heads, capacity, head_dim}, options));
@@ -17,8 +18,10 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const tor
                                                         const torch::Tensor& values) {
   const int64_t tokens = keys.size(2);
   if (length_ + tokens > capacity_) throw std::logic_error("KVCache: capacity exceeded");
-  auto& key_store = keys_[static_cast<size_t>(layer)];
-  auto& value_store = values_[static_cast<size_t>(layer)];
+  if (layer < first_layer_ || layer - first_layer_ >= static_cast<int64_t>(keys_.size()))
+    throw std::logic_error("KVCache: layer " + std::to_string(layer) + " is not cached here");
+  auto& key_store = keys_[static_cast<size_t>(layer - first_layer_)];
+  auto& value_store = values_[static_cast<size_t>(layer - first_layer_)];
   key_store.narrow(2, length_, tokens).copy_(keys);
   value_store.narrow(2, length_, tokens).copy_(values);
   return {key_store.narrow(2, 0, length_ + tokens), value_store.narrow(2, 0, length_ + tokens)};

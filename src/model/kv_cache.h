@@ -11,9 +11,10 @@ namespace heretic::model {
 
 class KVCache {
  public:
-  // Storage for `layers` layers of [batch, kv_heads, capacity, head_dim] in `options`.
+  // Storage for `layers` layers of [batch, kv_heads, capacity, head_dim] in `options`, the
+  // layers first_layer .. first_layer + layers - 1 (a pipeline stage caches only its own).
   KVCache(int64_t layers, int64_t batch, int64_t kv_heads, int64_t capacity, int64_t head_dim,
-          const torch::TensorOptions& options);
+          const torch::TensorOptions& options, int64_t first_layer = 0);
 
   int64_t length() const { return length_; }  // slots filled so far (S of the last call)
   int64_t capacity() const { return capacity_; }
@@ -32,6 +33,7 @@ class KVCache {
  private:
   std::vector<torch::Tensor> keys_;    // per layer [B, kv_heads, capacity, hd]
   std::vector<torch::Tensor> values_;  // per layer [B, kv_heads, capacity, hd]
+  int64_t first_layer_ = 0;
   int64_t batch_ = 0;
   int64_t capacity_ = 0;
   int64_t length_ = 0;

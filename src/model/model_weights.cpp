@@ -274,26 +274,33 @@ int64_t ModelWeights::parameter_bytes() const {
 }
 
 ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, const ModelInfo& info,
-                                torch::ScalarType dtype, const torch::Device& device, TensorSplit split) {
+                                torch::ScalarType dtype, const torch::Device& device, TensorSplit split,
+                                PipelineStage stage) {
   if (const std::string problem = tensor_parallel_problem(info, split.parts); !problem.empty())
     throw std::invalid_argument("load_model_weights: tensor parallel " + problem);
+  if (const std::string problem = pipeline_problem(info, stage.stages); !problem.empty())
+    throw std::invalid_argument("load_model_weights: pipeline " + problem);
   const WeightLoader load(checkpoint, info, dtype, device, split);
   const ModelFamily& family = *info.family;
 
   ModelWeights weights;
-  weights.embed_tokens = load.direct(TensorRole::kEmbedTokens, 0, ".weight");
-  weights.final_norm = load.direct(TensorRole::kFinalNorm, 0, ".weight");
-  if (info.tie_word_embeddings) {
-    weights.lm_head = weights.embed_tokens;
-  } else {
-    const std::string head = info.tensor_name(TensorRole::kLmHead) + ".weight";
-    if (!checkpoint.contains(head))
-      throw InputError(checkpoint.folder().string() + ": the checkpoint has no tensor '" + head +
-                       "' and config.json does not set tie_word_embeddings");
-    weights.lm_head = load.direct(TensorRole::kLmHead, 0, ".weight");
+  if (stage.first()) weights.embed_tokens = load.direct(TensorRole::kEmbedTokens, 0, ".weight");
+  if (stage.last()) {
+    weights.final_norm = load.direct(TensorRole::kFinalNorm, 0, ".weight");
+    if (info.tie_word_embeddings) {
+      weights.lm_head = stage.first() ? weights.embed_tokens : load.direct(TensorRole::kEmbedTokens, 0, ".weight");
+    } else {
+      const std::string head = info.tensor_name(TensorRole::kLmHead) + ".weight";
+      if (!checkpoint.contains(head))
+        throw InputError(checkpoint.folder().string() + ": the checkpoint has no tensor '" + head +
+                         "' and config.json does not set tie_word_embeddings");
+      weights.lm_head = load.direct(TensorRole::kLmHead, 0, ".weight");
+    }
   }
-  for (int64_t i = 0; i < info.num_layers; ++i) {
-    DecoderLayerWeights layer;
+  const LayerRange held = stage.layers(info.num_layers);
+  weights.layers.resize(static_cast<size_t>(info.num_layers));
+  for (int64_t i = held.first; i < held.end(); ++i) {
+    DecoderLayerWeights& layer = weights.layers[static_cast<size_t>(i)];
     for (const TensorName& entry : family.tensors) {
       if (!is_layer_role(entry.role)) continue;
       if (LinearWeights* linear = linear_slot(layer, entry.role)) {
@@ -305,7 +312,6 @@ ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, con
     }
     for (const FusedTensor& fused : family.fused_tensors)
       load.fused(fused, i, [&layer](TensorRole role, LinearWeights linear) { *linear_slot(layer, role) = std::move(linear); });
-    weights.layers.push_back(std::move(layer));
   }
   return weights;
 }

@@ -9,6 +9,7 @@
 
 #include "hf/safetensors_reader.h"
 #include "model/model_info.h"
+#include "model/pipeline_stages.h"
 #include "model/tensor_parallel.h"
 
 namespace heretic::model {
@@ -35,11 +36,16 @@ struct DecoderLayerWeights {
   LinearWeights down_proj;         // [H, I]
 };
 
+// Under pipeline parallelism (pipeline_stages.h) a stage holds only its layers (the others are
+// undefined tensors in `layers`), embed_tokens only on the first stage, final_norm and lm_head
+// only on the last.
 struct ModelWeights {
   torch::Tensor embed_tokens;  // [V, H]
   std::vector<DecoderLayerWeights> layers;
   torch::Tensor final_norm;  // [H]
-  torch::Tensor lm_head;     // [V, H]; the same tensor as embed_tokens when tied
+  torch::Tensor lm_head;     // [V, H]; the same tensor as embed_tokens when tied (and one stage)
+
+  bool holds(int64_t layer) const { return layers[static_cast<size_t>(layer)].o_proj.weight.defined(); }
 
   int64_t parameter_bytes() const;  // the bytes of every tensor's elements, tied ones once
 };
@@ -47,9 +53,11 @@ struct ModelWeights {
 // Loads every tensor the forward pass needs in `dtype` on `device`; `info` must be bound to
 // `checkpoint`'s layout (bind_checkpoint_layout). With a `split` of several parts, only that
 // rank's slices of q/k/v, gate/up (rows) and o_proj, down_proj (columns) are read
-// (tensor_parallel.h); the caller checked tensor_parallel_problem. Throws InputError naming the
+// (tensor_parallel.h); the caller checked tensor_parallel_problem. With a `stage` of several,
+// only that stage's layers and ends are read (pipeline_stages.h; pipeline_problem checked). Throws InputError naming the
 // checkpoint folder and tensor for a missing tensor or a shape that disagrees with config.json.
 ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, const ModelInfo& info,
-                                torch::ScalarType dtype, const torch::Device& device, TensorSplit split = {});
+                                torch::ScalarType dtype, const torch::Device& device, TensorSplit split = {},
+                                PipelineStage stage = {});
 
 }  // namespace heretic::model

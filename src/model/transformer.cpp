@@ -7,10 +7,12 @@
 
 namespace heretic::model {
 
-Transformer::Transformer(ModelInfo info, ModelWeights weights, TensorParallelGroup* group)
+Transformer::Transformer(ModelInfo info, ModelWeights weights, TensorParallelGroup* group, PipelineGroup* pipeline)
     : info_(std::move(info)),
       weights_(std::move(weights)),
       group_(group != nullptr && group->size() > 1 ? group : nullptr),
+      pipeline_(pipeline != nullptr && pipeline->stages() > 1 ? pipeline : nullptr),
+      held_(pipeline_ != nullptr ? pipeline_->position().layers(info_.num_layers) : LayerRange{0, info_.num_layers}),
       dtype_(to_torch(info_.dtype)) {
   auto add_table = [this](const hf::RopeParameters& parameters) {
     RopeTable table;
@@ -115,11 +117,19 @@ torch::Tensor Transformer::layer_forward(int64_t layer, const torch::Tensor& hid
 }
 
 torch::Tensor Transformer::forward(const ForwardRequest& request, const AblationSlots& slots) {
-  const int64_t T = request.input_ids.size(1);
+  const int64_t B = request.input_ids.size(0), T = request.input_ids.size(1);
   const int64_t L = info_.num_layers;
-  torch::Tensor hidden = torch::embedding(weights_.embed_tokens, request.input_ids);  // [B, T, H], exact gather
-  if (info_.embedding_scale > 0.0)  // Gemma: sqrt(H) rounded to the model dtype, product in it
-    hidden = hidden * torch::scalar_tensor(info_.embedding_scale, hidden.options());
+  const bool first_stage = pipeline_ == nullptr || pipeline_->position().first();
+  const bool last_stage = pipeline_ == nullptr || pipeline_->position().last();
+  torch::Tensor hidden;  // [B, T, H]
+  if (first_stage) {
+    hidden = torch::embedding(weights_.embed_tokens, request.input_ids);  // exact gather
+    if (info_.embedding_scale > 0.0)  // Gemma: sqrt(H) rounded to the model dtype, product in it
+      hidden = hidden * torch::scalar_tensor(info_.embedding_scale, hidden.options());
+  } else {
+    hidden = torch::empty({B, T, info_.hidden_size}, request.input_ids.options().dtype(dtype_));
+    pipeline_->receive_from_previous(hidden);
+  }
 
   std::map<int64_t, AttentionMask> masks;
   for (const int64_t window : std::set<int64_t>(info_.sliding_window.begin(), info_.sliding_window.end()))
@@ -128,28 +138,57 @@ torch::Tensor Transformer::forward(const ForwardRequest& request, const Ablation
     std::tie(table.cos, table.sin) =
         table.rope->cos_sin(request.position_ids, dtype_, request.rope_sequence_length);  // [B, T, rd] each
 
-  std::vector<torch::Tensor> captured;  // L+1 rows of [B, H]
-  for (int64_t layer = 0; layer < L; ++layer) {
+  std::vector<torch::Tensor> captured;  // a row of [B, H] per layer here (and the final norm)
+  for (int64_t layer = held_.first; layer < held_.end(); ++layer) {
     if (request.last_position_hidden != nullptr) captured.push_back(hidden.select(1, hidden.size(1) - 1));
     const bool last_only = request.last_position_only && layer == L - 1;
     hidden = layer_forward(layer, hidden, masks, request.cache, last_only, slots);
   }
   for (RopeTable& table : ropes_) table.cos = table.sin = torch::Tensor();
   if (request.cache != nullptr) request.cache->advance(T);
-  if (request.last_position_only) hidden = hidden.narrow(1, hidden.size(1) - 1, 1);
-  const torch::Tensor normed = rms_norm(hidden, weights_.final_norm);  // [B, T or 1, H]
-  if (request.last_position_hidden != nullptr) {
-    captured.push_back(normed.select(1, normed.size(1) - 1));
-    *request.last_position_hidden = torch::stack(captured, 1).to(torch::kFloat32);  // [B, L+1, H]
+  if (!last_stage) pipeline_->send_to_next(hidden);
+  const int64_t positions = request.last_position_only ? 1 : T;
+  torch::Tensor normed;  // [B, T or 1, H]
+  if (last_stage) {
+    if (request.last_position_only) hidden = hidden.narrow(1, hidden.size(1) - 1, 1);
+    normed = rms_norm(hidden, weights_.final_norm);
+    if (request.last_position_hidden != nullptr) captured.push_back(normed.select(1, normed.size(1) - 1));
+  } else {
+    normed = torch::zeros({B, positions, info_.hidden_size}, hidden.options());
   }
+  if (request.last_position_hidden != nullptr)
+    *request.last_position_hidden = gather_captured(torch::stack(captured, 1).to(torch::kFloat32));  // [B, L+1, H]
   return normed;
 }
 
+torch::Tensor Transformer::gather_captured(const torch::Tensor& local) const {
+  if (pipeline_ == nullptr) return local;
+  std::vector<torch::Tensor> rows;
+  const int stages = pipeline_->stages();
+  for (int stage = 0; stage < stages; ++stage) {
+    const int64_t count = PipelineStage{stage, stages}.layers(info_.num_layers).count + (stage == stages - 1 ? 1 : 0);
+    torch::Tensor part =
+        stage == pipeline_->stage() ? local : torch::empty({local.size(0), count, local.size(2)}, local.options());
+    pipeline_->broadcast(part, stage);
+    rows.push_back(part);
+  }
+  return torch::cat(rows, 1);
+}
+
 torch::Tensor Transformer::logits(const torch::Tensor& hidden) const {
+  if (pipeline_ != nullptr && !pipeline_->position().last()) {
+    std::vector<int64_t> shape = hidden.sizes().vec();
+    shape.back() = info_.vocab_size;
+    torch::Tensor logits = torch::empty(shape, hidden.options().dtype(torch::kFloat32));
+    pipeline_->broadcast(logits, pipeline_->stages() - 1);
+    return logits;
+  }
   torch::Tensor logits = at::linear(hidden, weights_.lm_head);  // [..., V] model dtype
   if (info_.final_logit_softcap > 0.0)
     logits = torch::tanh(logits / info_.final_logit_softcap) * info_.final_logit_softcap;
-  return logits.to(torch::kFloat32);
+  logits = logits.to(torch::kFloat32);
+  if (pipeline_ != nullptr) pipeline_->broadcast(logits, pipeline_->stages() - 1);
+  return logits;
 }
 
 }  // namespace heretic::model

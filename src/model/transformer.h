@@ -15,6 +15,7 @@
 #include "model/kv_cache.h"
 #include "model/model_info.h"
 #include "model/model_weights.h"
+#include "model/pipeline_group.h"
 #include "model/rope.h"
 #include "model/tensor_parallel_group.h"
 
@@ -39,22 +40,32 @@ struct ForwardRequest {
 
 class Transformer {
  public:
-  // `weights` hold `group`'s rank's slices when `group` is set (tensor_parallel.h); the group
-  // must outlive the transformer. Without a group the weights are the whole model.
-  Transformer(ModelInfo info, ModelWeights weights, TensorParallelGroup* group = nullptr);
+  // `weights` hold `group`'s rank's slices when `group` is set (tensor_parallel.h), and only
+  // the layers of `pipeline`'s stage when that is set (pipeline_stages.h); the groups must
+  // outlive the transformer. Without groups the weights are the whole model.
+  Transformer(ModelInfo info, ModelWeights weights, TensorParallelGroup* group = nullptr,
+              PipelineGroup* pipeline = nullptr);
 
   const ModelInfo& info() const { return info_; }
   const ModelWeights& weights() const { return weights_; }
   torch::ScalarType dtype() const { return dtype_; }
   // The tensor-parallel group this model copy is split over, or nullptr (one rank).
   TensorParallelGroup* tensor_group() const { return group_; }
+  // The pipeline this model copy's layers are split over, or nullptr (every layer here).
+  PipelineGroup* pipeline_group() const { return pipeline_; }
+  // The layers this rank computes and caches (all of them without a pipeline).
+  const LayerRange& held_layers() const { return held_; }
   // KV heads this rank computes and caches (all of them without a group).
   int64_t local_kv_heads() const;
 
   // Final-norm output [B, T, H] (or [B, 1, H] with last_position_only) in the model dtype.
+  // Under a pipeline every stage calls it with the same request: each runs its layers between
+  // receiving from the previous stage and sending to the next; only the last stage computes
+  // the final norm, the others return zeros of its shape, which logits() completes.
+  // last_position_hidden is filled on every stage (each stage's rows shared with the others).
   torch::Tensor forward(const ForwardRequest& request, const AblationSlots& slots);
   // lm_head on [..., H] in the model dtype (soft-capped where the family does), returned as
-  // float32 [..., V].
+  // float32 [..., V]. Under a pipeline the last stage computes it and every stage returns it.
   torch::Tensor logits(const torch::Tensor& hidden) const;
 
   // The RoPE table whose inverse frequencies change with the sequence length at this length
@@ -72,12 +83,17 @@ class Transformer {
   // transform and the bias, on the full hidden vector.
   torch::Tensor project(const torch::Tensor& x, const LinearWeights& linear, const OutputTransform* transform) const;
   torch::Tensor activation(const torch::Tensor& x) const;
+  // The residual stream rows captured on this stage ([B, rows, H] float32), completed with every
+  // other stage's into [B, L+1, H] on every stage.
+  torch::Tensor gather_captured(const torch::Tensor& local) const;
   torch::Tensor layer_forward(int64_t layer, const torch::Tensor& hidden, const std::map<int64_t, AttentionMask>& masks,
                               KVCache* cache, bool last_position_only, const AblationSlots& slots) const;
 
   ModelInfo info_;
   ModelWeights weights_;
   TensorParallelGroup* group_;
+  PipelineGroup* pipeline_;
+  LayerRange held_;  // this stage's layers
   torch::ScalarType dtype_;
   std::vector<RopeTable> ropes_;        // full-attention table first, then the sliding one if any
   std::vector<size_t> rope_of_layer_;   // index into ropes_ per layer

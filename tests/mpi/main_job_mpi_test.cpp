@@ -139,6 +139,35 @@ TEST(MainJobMpi, OneTwoAndThreeRanksComputeTheSameDirectionsAndScores) {
 // with half of every block's heads and MLP columns, and compute what one rank holding all of it
 // computes: the same baseline, directions (1e-5), trials, refusal counts, KL values (1e-5
 // relative) and Pareto front of a seeded 10-trial search (TPE after 4 random trials).
+std::string baseline_of(const std::string& out) {
+  std::smatch match;
+  return std::regex_search(out, match, std::regex(R"(baseline: ([^(]*))")) ? match[1].str() : std::string("none");
+}
+
+// A model-parallel run (`other`) found the one-rank run's (`one`) baseline, directions, trials
+// (refusals, KL) and Pareto front: the sums and stage hand-offs change nothing a user sees.
+void expect_the_one_rank_run(const std::filesystem::path& one_dir, const std::string& one_out,
+                             const std::filesystem::path& other_dir, const std::string& other_out, size_t trials) {
+  EXPECT_NE(baseline_of(one_out), "none") << one_out;
+  EXPECT_EQ(baseline_of(other_out), baseline_of(one_out));
+  const io::Results a = io::read_results(one_dir / "results.h5");
+  const io::Results b = io::read_results(other_dir / "results.h5");
+  ASSERT_EQ(a.directions.values.size(), b.directions.values.size());
+  ASSERT_FALSE(a.directions.values.empty());
+  for (size_t i = 0; i < a.directions.values.size(); ++i) {
+    ASSERT_NEAR(a.directions.values[i], b.directions.values[i], 1e-5) << "element " << i;
+  }
+  ASSERT_EQ(a.trials.size(), trials);
+  ASSERT_EQ(b.trials.size(), trials);
+  for (size_t i = 0; i < a.trials.size(); ++i) {
+    EXPECT_EQ(a.trials[i].params_json, b.trials[i].params_json);
+    EXPECT_EQ(a.trials[i].refusals, b.trials[i].refusals);
+    EXPECT_NEAR(a.trials[i].kl, b.trials[i].kl, 1e-5 * std::max(1e-3, std::abs(a.trials[i].kl)));
+  }
+  EXPECT_EQ(a.pareto, b.pareto);
+  EXPECT_FALSE(a.pareto.empty());
+}
+
 TEST(MainJobMpi, TensorParallelTwoRanksComputeTheOneRankRun) {
   const auto dir = scratch("tensor-parallel");
   const std::string search =
@@ -150,30 +179,55 @@ TEST(MainJobMpi, TensorParallelTwoRanksComputeTheOneRankRun) {
   const auto tp = run_process(mpirun(2) + " --config " + shell_quote((dir / "tp.toml").string()));
   ASSERT_EQ(tp.exit_code, 0) << tp.out << tp.err;
   EXPECT_NE(tp.out.find("1 worker group(s) of 2 rank(s)"), std::string::npos) << tp.out;
+  expect_the_one_rank_run(dir / "one", one.out, dir / "tp", tp.out, 10);
+}
 
-  auto baseline_of = [](const std::string& out) {
-    std::smatch match;
-    return std::regex_search(out, match, std::regex(R"(baseline: ([^(]*))")) ? match[1].str() : std::string("none");
-  };
-  EXPECT_NE(baseline_of(one.out), "none") << one.out;
-  EXPECT_EQ(baseline_of(tp.out), baseline_of(one.out));
+// Pipeline stages: 2 stages on 2 ranks, and 2 stages of 2 tensor-parallel ranks on 4.
+TEST(MainJobMpi, PipelineStagesComputeTheOneRankRun) {
+  const auto dir = scratch("pipeline");
+  const std::string search =
+      "n_trials = 5\nn_startup_trials = 3\nseed = 11\nmax_response_length = 12\nrow_normalization = \"full\"\n";
+  std::ofstream(dir / "one.toml") << search << organism_job(dir / "one");
+  std::ofstream(dir / "p2.toml") << search << organism_job(dir / "p2") << "[mpi]\npipeline_stages = 2\n";
+  std::ofstream(dir / "t2p2.toml") << search << organism_job(dir / "t2p2")
+                                   << "[mpi]\npipeline_stages = 2\ntensor_parallel = 2\n";
+  const auto one = run_process(shell_quote(HERETIC_EXECUTABLE) + " --config " + shell_quote((dir / "one.toml").string()));
+  ASSERT_EQ(one.exit_code, 0) << one.out << one.err;
+  {
+    SCOPED_TRACE("pipeline_stages = 2");
+    const auto p2 = run_process(mpirun(2) + " --config " + shell_quote((dir / "p2.toml").string()));
+    ASSERT_EQ(p2.exit_code, 0) << p2.out << p2.err;
+    EXPECT_NE(p2.out.find("1 worker group(s) of 2 rank(s)"), std::string::npos) << p2.out;
+    expect_the_one_rank_run(dir / "one", one.out, dir / "p2", p2.out, 5);
+    // Each stage logs what it sent to the other per trial.
+    EXPECT_NE(read_whole_file(dir / "p2" / "logs" / "rank-00001.log").find("pipeline stages:"), std::string::npos);
+  }
+  {
+    SCOPED_TRACE("tensor_parallel = 2 x pipeline_stages = 2");
+    const auto t2p2 = run_process(mpirun(4) + " --config " + shell_quote((dir / "t2p2.toml").string()));
+    ASSERT_EQ(t2p2.exit_code, 0) << t2p2.out << t2p2.err;
+    EXPECT_NE(t2p2.out.find("1 worker group(s) of 4 rank(s)"), std::string::npos) << t2p2.out;
+    expect_the_one_rank_run(dir / "one", one.out, dir / "t2p2", t2p2.out, 5);
+  }
+}
 
-  const io::Results a = io::read_results(dir / "one" / "results.h5");
-  const io::Results b = io::read_results(dir / "tp" / "results.h5");
-  ASSERT_EQ(a.directions.values.size(), b.directions.values.size());
-  ASSERT_FALSE(a.directions.values.empty());
-  for (size_t i = 0; i < a.directions.values.size(); ++i) {
-    ASSERT_NEAR(a.directions.values[i], b.directions.values[i], 1e-5) << "element " << i;
-  }
-  ASSERT_EQ(a.trials.size(), 10u);
-  ASSERT_EQ(b.trials.size(), 10u);
-  for (size_t i = 0; i < a.trials.size(); ++i) {
-    EXPECT_EQ(a.trials[i].params_json, b.trials[i].params_json);
-    EXPECT_EQ(a.trials[i].refusals, b.trials[i].refusals);
-    EXPECT_NEAR(a.trials[i].kl, b.trials[i].kl, 1e-5 * std::max(1e-3, std::abs(a.trials[i].kl)));
-  }
-  EXPECT_EQ(a.pareto, b.pareto);
-  EXPECT_FALSE(a.pareto.empty());
+TEST(MainJobMpi, PipelineStagesThatDoNotFitTheModelOrTheWorldAreRefused) {
+  const auto dir = scratch("pipeline-layers");
+  // The organism has 6 layers.
+  std::ofstream(dir / "job.toml") << short_search(dir / "out") << "[mpi]\npipeline_stages = 7\n";
+  const auto layers = run_process(mpirun(7) + " --config " + shell_quote((dir / "job.toml").string()));
+  EXPECT_EQ(layers.exit_code, 2) << layers.out << layers.err;
+  EXPECT_NE(layers.err.find("key 'mpi.pipeline_stages': 7 stages exceed num_hidden_layers (6)"), std::string::npos)
+      << layers.err;
+  EXPECT_NE(layers.err.find("organism/model/config.json"), std::string::npos) << layers.err;
+  std::ofstream(dir / "job.toml") << "model = \"m\"\n[mpi]\npipeline_stages = 2\ntensor_parallel = 2\n[output]\ndir = \""
+                                  << (dir / "out").string() << "\"\n";
+  const auto world = run_process(mpirun(2) + " --config " + shell_quote((dir / "job.toml").string()));
+  EXPECT_EQ(world.exit_code, 2) << world.out << world.err;
+  EXPECT_NE(world.err.find("key 'mpi.pipeline_stages': 2 stages x mpi.tensor_parallel 2 = 4 ranks per model copy "
+                           "does not divide the number of ranks (2)"),
+            std::string::npos)
+      << world.err;
 }
 
 TEST(MainJobMpi, TensorParallelThatDoesNotFitTheModelIsRefusedBeforeLoading) {

@@ -212,4 +212,35 @@ torch::Tensor merged_weight(const torch::Tensor& weight, const torch::Tensor& di
   return merged.reshape(weight.sizes());
 }
 
+LowRankDelta low_rank_delta(const torch::Tensor& weight, const torch::Tensor& direction, double w,
+                            config::RowNormalization mode, int64_t rank) {
+  torch::NoGradGuard no_grad;
+  if (weight.dim() != 2) throw std::invalid_argument("low_rank_delta: weight must be [out, in]");
+  if (rank < 1) throw std::invalid_argument("low_rank_delta: the rank must be at least 1");
+  const torch::Tensor W = weight.to(torch::kFloat32);
+  if (direction.numel() != W.size(0))
+    throw std::invalid_argument("low_rank_delta: the direction must have " + std::to_string(W.size(0)) +
+                                " components");
+  LowRankDelta delta;
+  if (mode != RowNormalization::kFull) {
+    // W' - W = -a (bᵀW): rank 1 by construction, whatever `rank` says.
+    const torch::Tensor v = direction.reshape({-1}).to(W.device(), torch::kFloat32);
+    const Factors f = transform_factors(W, mode == RowNormalization::kNone ? torch::Tensor() : row_norms(W), v, w, mode);
+    delta.B = (-f.a).unsqueeze(1).contiguous();              // [out, 1]
+    delta.A = torch::mv(W.t(), f.b).unsqueeze(0).contiguous();  // [1, in]
+    return delta;
+  }
+  const torch::Tensor D = merged_weight(W, direction, w, mode) - W;  // [out, in], the exact delta
+  const auto [U, S, Vh] = torch::linalg_svd(D, /*full_matrices=*/false);
+  const int64_t kept = std::min(rank, S.size(0));
+  const torch::Tensor root = S.narrow(0, 0, kept).sqrt();  // [kept]
+  delta.B = torch::zeros({W.size(0), rank}, W.options());
+  delta.A = torch::zeros({rank, W.size(1)}, W.options());
+  delta.B.narrow(1, 0, kept).copy_(U.narrow(1, 0, kept) * root);
+  delta.A.narrow(0, 0, kept).copy_(root.unsqueeze(1) * Vh.narrow(0, 0, kept));
+  const double norm = D.norm().item<double>();
+  delta.relative_error = norm > 0.0 ? (D - torch::mm(delta.B, delta.A)).norm().item<double>() / norm : 0.0;
+  return delta;
+}
+
 }  // namespace heretic::ablation

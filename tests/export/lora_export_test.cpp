@@ -25,6 +25,7 @@
 #include "hf/safetensors_writer.h"
 #include "model/causal_lm.h"
 #include "model/tensor_view.h"
+#include "tests/export/export_test_support.h"
 #include "tests/model/model_fixtures.h"
 #include "tests/support/error_of.h"
 
@@ -33,41 +34,17 @@ using namespace heretic::ablation;
 using heretic::config::RowNormalization;
 using heretic::model::Component;
 namespace fs = std::filesystem;
+using heretic::testing::folder_entries;
+using heretic::testing::mixed_plan;
+using heretic::testing::organism_model;
+using heretic::testing::read_file;
+using heretic::testing::relative_difference;
 
 namespace {
-
-fs::path organism_model() { return fs::path(HERETIC_SOURCE_DIR) / "tests/fixtures/organism/model"; }
-
-std::string read_file(const fs::path& path) {
-  std::ifstream stream(path, std::ios::binary);
-  std::ostringstream text;
-  text << stream.rdbuf();
-  return text.str();
-}
-
-// Modules of both kinds, with weights above and below 1 and random unit directions.
-std::vector<ModuleAblation> mixed_plan(int64_t layers, int64_t hidden) {
-  torch::manual_seed(11);
-  auto direction = [hidden] {
-    const torch::Tensor v = torch::randn({hidden});  // [H]
-    return v / v.norm();
-  };
-  return {
-      {0, Component::kAttnOutput, 1.0, direction()},
-      {0, Component::kMlpDown, 0.6, direction()},
-      {1, Component::kMlpDown, 1.3, direction()},
-      {layers - 1, Component::kAttnOutput, 0.8, direction()},
-  };
-}
 
 std::string module_of(const ModuleAblation& module) {
   return "model.layers." + std::to_string(module.layer) +
          (module.component == Component::kAttnOutput ? ".self_attn.o_proj" : ".mlp.down_proj");
-}
-
-// max |a - b| relative to max |reference|.
-double relative_difference(const torch::Tensor& a, const torch::Tensor& reference) {
-  return (a - reference).abs().max().item<double>() / reference.abs().max().item<double>();
 }
 
 torch::Tensor logits_of(const fs::path& folder) {
@@ -311,14 +288,31 @@ TEST_F(LoraExportTest, RankFollowsTheModeAndTheConfiguredRankForFull) {
   }
 }
 
-// ---- Errors ------------------------------------------------------------------------------------
-
-std::vector<std::string> folder_entries(const fs::path& folder) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
+TEST_F(LoraExportTest, FullRankApproximationIsTheTruncatedSvdOfTheExactDelta) {
+  // Every module of the organism, each with its own direction: the error low_rank_delta reaches
+  // is the optimum sqrt(sum of the squared singular values past r) / ||Δ|| (Eckart-Young) that
+  // a full SVD of the exact delta gives.
+  const auto checkpoint = hf::SafetensorsCheckpoint::open(organism_model());
+  torch::manual_seed(3);
+  for (int64_t layer = 0; layer < 6; ++layer) {
+    for (const char* module : {".self_attn.o_proj.weight", ".mlp.down_proj.weight"}) {
+      const std::string name = "model.layers." + std::to_string(layer) + module;
+      const torch::Tensor W = model::load_tensor(checkpoint.at(name), torch::kFloat32, torch::kCPU);  // [64, in]
+      torch::Tensor v = torch::randn({W.size(0)});
+      v = v / v.norm();
+      const torch::Tensor exact = merged_weight(W, v, 1.1, RowNormalization::kFull) - W;
+      const torch::Tensor S = torch::linalg_svdvals(exact.to(torch::kFloat64));
+      for (const int64_t rank : {1, 3}) {
+        const double optimum = (S.narrow(0, rank, S.size(0) - rank).square().sum() / S.square().sum()).sqrt().item<double>();
+        const LowRankDelta delta = low_rank_delta(W, v, 1.1, RowNormalization::kFull, rank);
+        EXPECT_NEAR(delta.relative_error, optimum, 1e-4 * optimum + 1e-6) << name << " rank " << rank;
+        EXPECT_GT(delta.relative_error, 1e-3) << name;  // the delta is not rank 3
+      }
+    }
+  }
 }
+
+// ---- Errors ------------------------------------------------------------------------------------
 
 TEST_F(LoraExportTest, UnwritableTargetNamesThePathAndLeavesNothing) {
   std::ofstream(dir_ / "a-file") << "x";

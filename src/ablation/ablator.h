@@ -58,4 +58,18 @@ class Ablator {
 torch::Tensor merged_weight(const torch::Tensor& weight, const torch::Tensor& direction, double w,
                             config::RowNormalization mode);
 
+// The same ablation as a LoRA pair, W' ≈ W + B A in float32 (B [out, r], A [r, in]), as Heretic
+// writes it into its adapters (spec §2.3). none and pre: the delta -a (bᵀW) exactly, r = 1.
+// full: the delta W' - W is not low rank in general; B = U √S and A = √S Vᵀ from its truncated
+// SVD (the best rank-`rank` approximation, its top singular triplets found by subspace
+// iteration to float32 precision; zero columns pad a matrix of lower rank).
+struct LowRankDelta {
+  torch::Tensor B;  // [out, r]
+  torch::Tensor A;  // [r, in]
+  // ||Δ - B A||_F / ||Δ||_F for full (0 when Δ = 0); 0 for the exact none and pre.
+  double relative_error = 0.0;
+};
+LowRankDelta low_rank_delta(const torch::Tensor& weight, const torch::Tensor& direction, double w,
+                            config::RowNormalization mode, int64_t rank);
+
 }  // namespace heretic::ablation

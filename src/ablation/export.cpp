@@ -1,13 +1,6 @@
 #include "ablation/export.h"
 
-#include <fcntl.h>
-#include <spdlog/spdlog.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -15,9 +8,8 @@
 #include <system_error>
 #include <utility>
 
+#include "ablation/export_folder.h"
 #include "common/error.h"
-#include "common/fault_injection.h"
-#include "common/leftovers.h"
 #include "hf/safetensors_reader.h"
 #include "hf/safetensors_writer.h"
 #include "model/model_info.h"
@@ -51,47 +43,6 @@ constexpr const char* kCopiedFiles[] = {
 // transformers >= 4.54 saves named chat templates as one file each in this folder.
 constexpr const char* kCopiedFolder = "additional_chat_templates";
 
-// "out/" and "out" name the same folder; the temporary sibling is built from the last part.
-fs::path without_trailing_separator(const fs::path& path) {
-  fs::path normal = path.lexically_normal();
-  if (!normal.has_filename() && normal.has_parent_path() && normal != normal.root_path()) normal = normal.parent_path();
-  return normal;
-}
-
-fs::path sibling(const fs::path& folder, const std::string& suffix) {
-  return folder.parent_path() / (folder.filename().string() + suffix + std::to_string(::getpid()));
-}
-
-// True when `inner` is `outer` or lies inside it (both must exist).
-bool is_same_or_inside(const fs::path& inner, const fs::path& outer) {
-  std::error_code error;
-  const fs::path a = fs::weakly_canonical(inner, error);
-  if (error) return false;
-  const fs::path b = fs::weakly_canonical(outer, error);
-  if (error) return false;
-  const auto mismatch = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
-  return mismatch.first == b.end();
-}
-
-// The temporary folder the export is written into; removed unless the export completed.
-class TemporaryFolder {
- public:
-  explicit TemporaryFolder(fs::path path) : path_(std::move(path)) {}
-  ~TemporaryFolder() {
-    if (path_.empty()) return;
-    std::error_code error;
-    fs::remove_all(path_, error);
-  }
-  TemporaryFolder(const TemporaryFolder&) = delete;
-  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
-
-  const fs::path& path() const { return path_; }
-  void release() { path_.clear(); }
-
- private:
-  fs::path path_;
-};
-
 // The checkpoint tensor name of every planned module, with its entry of the plan.
 std::map<std::string, const ModuleAblation*> planned_tensors(const model::ModelInfo& info,
                                                              const std::vector<ModuleAblation>& plan) {
@@ -105,11 +56,9 @@ std::map<std::string, const ModuleAblation*> planned_tensors(const model::ModelI
   return planned;
 }
 
-// The merged weight of one planned module: `weight` [out, in] float32 (the checkpoint's tensor,
-// dequantised when it is stored quantised) merged with the module's direction. Working memory:
-// merged_weight's float32 temporaries.
-torch::Tensor merged_tensor(const hf::TensorLocation& location, const torch::Tensor& weight,
-                            const ModuleAblation& module, config::RowNormalization mode) {
+// The checks a planned module's tensor must pass before it is merged: a matrix with as many
+// rows as the module's direction has elements (InputError naming the file and tensor).
+void check_planned(const hf::TensorLocation& location, const ModuleAblation& module) {
   const hf::TensorInfo& info = *location.info;
   const std::string label = location.file->path().string() + ": tensor '" + info.name + "'";
   if (info.shape.size() != 2) throw InputError(label + " is not a matrix, so it cannot be ablated");
@@ -117,6 +66,14 @@ torch::Tensor merged_tensor(const hf::TensorLocation& location, const torch::Ten
     throw InputError(label + " has " + std::to_string(info.shape[0]) + " output rows, but the refusal direction has " +
                      (module.direction.defined() ? std::to_string(module.direction.numel()) : std::string("no")) +
                      " elements (directions from another model?)");
+}
+
+// The merged weight of one planned module: `weight` [out, in] float32 (the checkpoint's tensor,
+// dequantised when it is stored quantised) merged with the module's direction. Working memory:
+// merged_weight's float32 temporaries.
+torch::Tensor merged_tensor(const hf::TensorLocation& location, const torch::Tensor& weight,
+                            const ModuleAblation& module, config::RowNormalization mode) {
+  check_planned(location, module);
   const torch::Tensor direction = module.direction.to(torch::kCPU, torch::kFloat32);  // [out]
   return merged_weight(weight, direction, module.weight, mode);                      // [out, in] float32
 }
@@ -189,73 +146,19 @@ void copy_model_files(const fs::path& source, const fs::path& target, std::vecto
   if (error) throw InputError((target / kCopiedFolder).string() + ": cannot list: " + error.message());
 }
 
-// Flushes a file or folder to disk, so that the rename publishes data that survives a crash.
-void fsync_path(const fs::path& path, bool folder) {
-  const int fd = ::open(path.c_str(), (folder ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) throw InputError(path.string() + ": cannot open to flush it: " + std::strerror(errno));
-  const int status = ::fsync(fd);
-  const int fsync_errno = errno;
-  ::close(fd);
-  // Some file systems cannot fsync a folder (EINVAL); the files themselves were flushed.
-  if (status != 0 && !(folder && fsync_errno == EINVAL))
-    throw InputError(path.string() + ": cannot flush to disk: " + std::strerror(fsync_errno));
-}
-
-void fsync_files(const fs::path& folder, const std::vector<std::string>& files) {
-  for (const std::string& file : files) fsync_path(folder / file, /*folder=*/false);
-  fsync_path(folder, /*folder=*/true);
-}
-
-void write_text_file(const fs::path& path, const std::string& text) {
-  std::ofstream stream(path, std::ios::binary | std::ios::trunc);
-  if (!stream) throw InputError(path.string() + ": cannot create");
-  stream.write(text.data(), static_cast<std::streamsize>(text.size()));
-  stream.close();
-  if (!stream) throw InputError(path.string() + ": write failed (disk full?)");
-}
-
-// Makes the complete folder `temporary` appear at `target`. An existing target is moved aside
-// first and removed only after the rename succeeded; on failure it is moved back.
-void move_into_place(TemporaryFolder& temporary, const fs::path& target) {
-  std::error_code error;
-  if (!fs::exists(target, error)) {
-    fs::rename(temporary.path(), target, error);
-    if (error) throw InputError(target.string() + ": cannot rename the finished export into place: " + error.message());
-    temporary.release();
-    return;
-  }
-  const fs::path old = sibling(target, ".old-");
-  fs::remove_all(old, error);
-  fs::rename(target, old, error);
-  if (error) throw InputError(target.string() + ": cannot move the previous export aside: " + error.message());
-  fs::rename(temporary.path(), target, error);
-  if (error) {
-    std::error_code ignored;
-    fs::rename(old, target, ignored);
-    throw InputError(target.string() + ": cannot rename the finished export into place: " + error.message());
-  }
-  temporary.release();
-  fs::remove_all(old, error);
-  // The new export is complete either way; a leftover old copy only costs disk space.
-  if (error) spdlog::warn("{}: could not remove the previous export: {}", old.string(), error.message());
-}
-
 }  // namespace
+
+torch::Tensor planned_weight(const hf::TensorLocation& location, const ModuleAblation& module) {
+  check_planned(location, module);
+  return model::load_tensor(location, torch::kFloat32, torch::kCPU);
+}
 
 // Peak memory beyond the memory-mapped source (page cache, shared and evictable): one planned
 // module's merged weight and its float32 working set, computed when the writer reaches that
 // tensor and freed once it is written. Every other tensor is written straight from the mapping.
 std::vector<std::string> export_ablated_model(const ExportRequest& request) {
   const fs::path source = request.model_folder;
-  const fs::path target = without_trailing_separator(request.out_folder);
-  if (target.filename().empty()) throw InputError(request.out_folder.string() + ": not a valid export folder name");
-
-  std::error_code error;
-  if (fs::exists(target, error) && !fs::is_directory(target, error))
-    throw InputError(target.string() + ": exists and is not a folder; refusing to replace it with an export");
-  if (fs::exists(target, error) && is_same_or_inside(source, target))
-    throw InputError(target.string() + ": is the source model folder " + source.string() +
-                     " or contains it; export to another folder");
+  const fs::path target = checked_export_target(request.out_folder, source);
 
   // Read and check everything before the first byte is written; the merges happen while
   // writing, into a temporary folder that a failure removes, so nothing is left behind.
@@ -301,41 +204,22 @@ std::vector<std::string> export_ablated_model(const ExportRequest& request) {
     tensors.push_back(std::move(entry));
   }
 
-  fs::create_directories(target.parent_path().empty() ? fs::path(".") : target.parent_path(), error);
-  if (error) throw InputError(target.string() + ": cannot create the folder it goes in: " + error.message());
-  // Leftovers of an export of this target that was killed before it was renamed into place.
-  remove_leftovers(target, {".tmp-", ".old-"});
-  TemporaryFolder temporary(sibling(target, ".tmp-"));
-  fs::create_directory(temporary.path(), error);
-  if (error)
-    throw InputError(target.string() + ": cannot create " + temporary.path().string() + ": " + error.message());
-
-  std::vector<std::string> written =
-      hf::write_safetensors_checkpoint(temporary.path(), tensors, request.max_shard_size_bytes);
-  copy_model_files(source, temporary.path(), written);
-  std::string readme = request.readme;
-  if (dequantize) {
-    remove_quantization_config(temporary.path() / "config.json");
-    readme += std::string("\n## Checkpoint format\n\nThe source checkpoint was quantised (block FP8, ") +
-              "weight_block_size [" + std::to_string(info.quantization.block_rows) + ", " +
-              std::to_string(info.quantization.block_cols) + "]). This export stores every weight dequantised in " +
-              model::torch_dtype_name(written_dtype) + " (the abliterated ones merged), without the scale_inv " +
-              "tensors and without quantization_config; the other tensors are copied byte for byte.\n";
-  }
-  write_text_file(temporary.path() / "README.md", readme);
-  written.push_back("README.md");
-  fsync_files(temporary.path(), written);
-  fault_point("export_publish");
-  move_into_place(temporary, target);
-  try {
-    fsync_path(target.parent_path().empty() ? fs::path(".") : target.parent_path(), /*folder=*/true);
-  } catch (const InputError& failure) {
-    // The export is complete and in place; only the durability of its name is uncertain.
-    spdlog::warn("{}", failure.what());
-  }
-
-  std::sort(written.begin(), written.end());
-  return written;
+  return publish_folder(target, [&](const fs::path& folder) {
+    std::vector<std::string> written = hf::write_safetensors_checkpoint(folder, tensors, request.max_shard_size_bytes);
+    copy_model_files(source, folder, written);
+    std::string readme = request.readme;
+    if (dequantize) {
+      remove_quantization_config(folder / "config.json");
+      readme += std::string("\n## Checkpoint format\n\nThe source checkpoint was quantised (block FP8, ") +
+                "weight_block_size [" + std::to_string(info.quantization.block_rows) + ", " +
+                std::to_string(info.quantization.block_cols) + "]). This export stores every weight dequantised in " +
+                model::torch_dtype_name(written_dtype) + " (the abliterated ones merged), without the scale_inv " +
+                "tensors and without quantization_config; the other tensors are copied byte for byte.\n";
+    }
+    write_text_file(folder / "README.md", readme);
+    written.push_back("README.md");
+    return written;
+  });
 }
 
 }  // namespace heretic::ablation

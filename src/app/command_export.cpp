@@ -1,4 +1,5 @@
-// `heretic-mpi export --run DIR --trial N`: exports finished trials of a run after the job,
+// `heretic-mpi export --run DIR --trial N [--lora]`: exports finished trials of a run after the job
+// (merged models, or LoRA adapters with --lora),
 // without running trials, alone or under mpirun/srun (the trials are shared out among the
 // ranks). It is the main job with the configuration results.h5 keeps (or --config) and
 // output.dir = DIR: the model is loaded, the refusal directions are computed again and checked
@@ -19,12 +20,16 @@ namespace {
 
 int run_export(int argc, char** argv) {
   cxxopts::Options options("heretic-mpi export",
-                           "Export finished trials of a run (merged model folders in DIR/models/trial-NNN) without "
-                           "running trials; under mpirun the trials are shared out among the ranks.");
-  options.custom_help("--run DIR --trial N [--trial M ...] [--config FILE] [--set KEY=VALUE ...]");
+                           "Export finished trials of a run (merged model folders in DIR/models/trial-NNN, or with "
+                           "--lora LoRA adapters in PEFT's format in DIR/models/trial-NNN-lora) without running "
+                           "trials; under mpirun the trials are shared out among the ranks.");
+  options.custom_help("--run DIR --trial N [--trial M ...] [--lora] [--config FILE] [--set KEY=VALUE ...]");
   options.add_options()("run", "the run's output folder (output.dir)", cxxopts::value<std::string>(), "DIR")(
       "trial", "trial number to export, as the Pareto table shows it (repeatable)",
       cxxopts::value<std::vector<int64_t>>(), "N")(
+      "lora",
+      "write LoRA adapters (exact rank 1 for row normalization none and pre; rank output.lora_rank, default 3, "
+      "for full) instead of merged models (output.export_format=lora)")(
       "config", "the job's configuration file (default: the one DIR/results.h5 keeps)", cxxopts::value<std::string>(),
       "FILE")("set", "override a configuration key, e.g. --set output.max_shard_size=2GB (repeatable)",
               cxxopts::value<std::vector<std::string>>(), "KEY=VALUE")("h,help", "show this help");
@@ -67,13 +72,15 @@ int run_export(int argc, char** argv) {
     job.config_text = results.run.config_toml;
   }
   if (args.count("set")) job.overrides = args["set"].as<std::vector<std::string>>();
+  if (args.count("lora")) job.overrides.push_back("output.export_format=lora");
   job.overrides.push_back("output.dir=" + run);
   return run_job(job, &argc, &argv);
 }
 
 }  // namespace
 
-HERETIC_REGISTER_COMMAND("export", "export finished trials of a run (merged models) without running trials",
+HERETIC_REGISTER_COMMAND("export",
+                         "export finished trials of a run (merged models or LoRA adapters) without running trials",
                          run_export);
 
 }  // namespace heretic::app

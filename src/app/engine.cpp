@@ -11,6 +11,7 @@
 
 #include "ablation/directions.h"
 #include "ablation/export.h"
+#include "ablation/lora_export.h"
 #include "ablation/residuals.h"
 #include "common/error.h"
 #include "eval/scorer_registry.h"
@@ -288,6 +289,27 @@ Scores Engine::evaluate(dist::Communicator& comm, const ablation::TrialParams& p
 
 void Engine::export_model(const ablation::TrialParams& params, const std::filesystem::path& folder,
                           const std::string& readme) const {
+  if (config_.output.export_format == config::ExportFormat::kLora) {
+    ablation::LoraExportRequest request;
+    request.model_folder = model_folder_;
+    request.out_folder = folder;
+    request.base_model = config_.model;
+    request.mode = config_.row_normalization;
+    request.full_rank = config_.output.lora_rank;
+    request.plan = plan(params);
+    request.readme = readme;
+    const ablation::LoraExport adapter = ablation::export_lora_adapter(request);
+    double max_error = 0.0, sum = 0.0;
+    for (const ablation::ModuleFit& module : adapter.modules) {
+      max_error = std::max(max_error, module.relative_error);
+      sum += module.relative_error;
+    }
+    const double mean = adapter.modules.empty() ? 0.0 : sum / static_cast<double>(adapter.modules.size());
+    spdlog::info("LoRA adapter: rank {}, {} modules, relative Frobenius error of the deltas max {:.3e}, mean {:.3e}{}",
+                 adapter.rank, adapter.modules.size(), max_error, mean,
+                 config_.row_normalization == config::RowNormalization::kFull ? "" : " (exact)");
+    return;
+  }
   ablation::ExportRequest request;
   request.model_folder = model_folder_;
   request.out_folder = folder;

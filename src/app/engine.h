@@ -116,7 +116,9 @@ class Engine {
   Scores score(dist::Communicator& comm);
 
   std::vector<ablation::ModuleAblation> plan(const ablation::TrialParams& params) const;
-  // Phase 5: writes the merged model of `params` to `folder` with `readme` as its model card.
+  // Phase 5: writes `params` to `folder` with `readme` as its model card, as output.export_format
+  // says: the merged model, or a LoRA adapter (whose fit for "full" is logged: max and mean
+  // relative error over the modules).
   void export_model(const ablation::TrialParams& params, const std::filesystem::path& folder,
                     const std::string& readme) const;
 

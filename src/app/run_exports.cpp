@@ -84,7 +84,8 @@ void export_trials(dist::Communicator& comm, Engine& engine, const std::vector<i
     card = dist::broadcast_string(comm, card, 0);
     if (static_cast<int>(i % static_cast<size_t>(comm.size())) != comm.rank()) continue;
     char name[32];
-    std::snprintf(name, sizeof name, "trial-%03d", assignment.number + 1);
+    const bool lora = engine.config().output.export_format == config::ExportFormat::kLora;
+    std::snprintf(name, sizeof name, lora ? "trial-%03d-lora" : "trial-%03d", assignment.number + 1);
     const fs::path folder = fs::path(engine.config().output.dir) / "models" / name;
     engine.export_model(ablation::decode_trial_params(assignment.params), folder, card);
     spdlog::info("exported trial {} to {}", assignment.number + 1, folder.string());

@@ -71,9 +71,15 @@ struct ExportSelection {
   std::vector<int64_t> trials;  // trial numbers, for kTrials
 };
 
+// What an export writes: a merged Hugging Face model (models/trial-NNN) or a LoRA adapter in
+// PEFT's format (models/trial-NNN-lora).
+enum class ExportFormat { kMerged, kLora };
+
 struct OutputConfig {
   std::string dir = "heretic-output";
   ExportSelection export_trials;
+  ExportFormat export_format = ExportFormat::kMerged;
+  int64_t lora_rank = 3;  // rank of a LoRA adapter for row normalization "full" (Heretic's default)
   bool per_prompt_residuals = false;  // /residuals/per_prompt_{good,bad} in results.h5
   double memory_warning = 0.9;        // warn when a rank's peak passes this share of its node's memory
 };

@@ -43,7 +43,8 @@ void read_not_applicable(TableReader& root) {
   root.not_applicable("ignore_mismatches", "reproduce.json workflows are not supported by heretic-mpi");
   root.not_applicable("max_memory", "each rank holds the whole model on its own device");
   root.not_applicable("full_normalization_lora_rank",
-                      "heretic-mpi applies \"full\" row normalization exactly, without a LoRA approximation");
+                      "heretic-mpi applies \"full\" row normalization exactly, without a LoRA approximation; "
+                      "the rank of exported LoRA adapters is output.lora_rank");
   const std::string no_plots = "heretic-mpi draws no plots; residuals can be written to results.h5";
   root.not_applicable("plot_residuals", no_plots);
   root.not_applicable("residual_plot_path", no_plots);
@@ -51,7 +52,8 @@ void read_not_applicable(TableReader& root) {
   root.not_applicable("residual_plot_style", no_plots);
   root.not_applicable("study_checkpoint_dir", "the journal is <output.dir>/journal.jsonl");
   root.not_applicable("benchmarks", "heretic-mpi does not run lm-eval benchmarks");
-  const std::string use_export = "exports are merged models selected by output.export";
+  const std::string use_export = "exports are selected by output.export (merged models or, with "
+                                 "output.export_format = \"lora\", LoRA adapters)";
   root.not_applicable("export_strategy", use_export);
   root.not_applicable("trial_index", use_export);
   root.not_applicable("model_action", use_export);
@@ -452,6 +454,9 @@ Config read_config(const toml::table& document, Diagnostics& diagnostics) {
   c.output.dir = output.string("dir", d.output.dir);
   if (c.output.dir.empty()) diagnostics.error(output.dotted_in_source("dir"), output.node("dir"), "must not be empty");
   c.output.export_trials = read_export(output, diagnostics);
+  c.output.export_format =
+      output.choice("export_format", "merged", {"merged", "lora"}) == "lora" ? ExportFormat::kLora : ExportFormat::kMerged;
+  c.output.lora_rank = output.integer("lora_rank", d.output.lora_rank, 1, 4096);
   c.output.per_prompt_residuals = output.boolean("per_prompt_residuals", d.output.per_prompt_residuals);
   c.output.memory_warning = output.number("memory_warning", d.output.memory_warning, 0.01, 1.0);
 

@@ -175,6 +175,8 @@ std::string to_toml(const Config& c) {
       break;
     }
   }
+  out << "export_format = " << toml_string(c.output.export_format == ExportFormat::kLora ? "lora" : "merged") << "\n";
+  out << "lora_rank = " << c.output.lora_rank << "\n";
   out << "per_prompt_residuals = " << (c.output.per_prompt_residuals ? "true" : "false") << "\n";
   out << "memory_warning = " << toml_float(c.output.memory_warning) << "\n";
   return out.str();

@@ -49,6 +49,8 @@ TEST(Config, MinimalConfigHasHereticDefaults) {
   EXPECT_EQ(c.mpi.ranks_per_trial, 1);
   EXPECT_EQ(c.output.dir, "heretic-output");
   EXPECT_EQ(c.output.export_trials.kind, ExportSelection::Kind::kNone);
+  EXPECT_EQ(c.output.export_format, ExportFormat::kMerged);
+  EXPECT_EQ(c.output.lora_rank, 3);  // Heretic's full_normalization_lora_rank
 }
 
 TEST(Config, DatasetTableReplacesTheDefaultWhole) {
@@ -154,7 +156,8 @@ TEST(Config, SetOverridesAnyKeyIncludingNestedAndBareStrings) {
   const Config c = parse("model = \"m\"\nn_trials = 10\n",
                          {"n_trials=50", "n_startup_trials=10", "mpi.ranks_per_trial=2", "model=org/other-model",
                           "good_prompts.split=train[:10]", "dtypes=[\"float32\"]", "seed=7",
-                          "scorer.KeywordRate.print_responses=true", "output.export=[3, 5]"})
+                          "scorer.KeywordRate.print_responses=true", "output.export=[3, 5]",
+                          "output.export_format=lora", "output.lora_rank=8"})
                        .config;
   EXPECT_EQ(c.n_trials, 50);
   EXPECT_EQ(c.mpi.ranks_per_trial, 2);
@@ -167,6 +170,8 @@ TEST(Config, SetOverridesAnyKeyIncludingNestedAndBareStrings) {
   EXPECT_TRUE(c.scorers[0].settings.boolean("print_responses"));
   EXPECT_EQ(c.output.export_trials.kind, ExportSelection::Kind::kTrials);
   EXPECT_EQ(c.output.export_trials.trials, (std::vector<int64_t>{3, 5}));
+  EXPECT_EQ(c.output.export_format, ExportFormat::kLora);
+  EXPECT_EQ(c.output.lora_rank, 8);
 }
 
 TEST(Config, HereticOnlyKeysAreIgnoredWithAWarningThatSaysWhy) {
@@ -212,6 +217,8 @@ winsorization_quantile = 0.95
 max_shard_size = 123456
 [output]
 export = [1, 2]
+export_format = "lora"
+lora_rank = 5
 )";
   const std::string first = to_toml(parse(text).config);
   const std::string second = to_toml(parse(first).config);

@@ -19,6 +19,7 @@
 #include "hf/safetensors_reader.h"
 #include "model/causal_lm.h"
 #include "model/tensor_view.h"
+#include "tests/export/export_test_support.h"
 #include "tests/model/model_fixtures.h"
 #include "tests/support/error_of.h"
 
@@ -27,47 +28,22 @@ using namespace heretic::ablation;
 using heretic::config::RowNormalization;
 using heretic::model::Component;
 namespace fs = std::filesystem;
+using heretic::testing::folder_entries;
+using heretic::testing::mixed_plan;
+using heretic::testing::organism_model;
+using heretic::testing::read_file;
+using heretic::testing::relative_difference;
 
 namespace {
-
-fs::path organism_model() { return fs::path(HERETIC_SOURCE_DIR) / "tests/fixtures/organism/model"; }
-
-std::string read_file(const fs::path& path) {
-  std::ifstream stream(path, std::ios::binary);
-  std::ostringstream text;
-  text << stream.rdbuf();
-  return text.str();
-}
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream stream(path, std::ios::binary);
   stream << text;
 }
 
-// Several modules of both kinds with different weights and random unit directions, so that
-// a mix-up of modules, directions or weights changes the logits.
-std::vector<ModuleAblation> mixed_plan(int64_t layers, int64_t hidden) {
-  torch::manual_seed(7);
-  auto direction = [hidden] {
-    const torch::Tensor v = torch::randn({hidden});  // [H]
-    return v / v.norm();
-  };
-  return {
-      {0, Component::kAttnOutput, 1.0, direction()},
-      {0, Component::kMlpDown, 0.6, direction()},
-      {1, Component::kMlpDown, 1.3, direction()},
-      {layers - 1, Component::kAttnOutput, 0.8, direction()},
-  };
-}
-
 std::string mode_name(RowNormalization mode) { return config::to_string(mode); }
 
 torch::Tensor logits_of(model::CausalLM& model) { return model.next_token_logits(model.make_batch(fixture_prompts())); }
-
-// max |a - b| relative to max |reference|.
-double relative_difference(const torch::Tensor& a, const torch::Tensor& reference) {
-  return (a - reference).abs().max().item<double>() / reference.abs().max().item<double>();
-}
 
 bool same_bytes(const hf::TensorLocation& a, const hf::TensorLocation& b) {
   return a.info->dtype == b.info->dtype && a.info->shape == b.info->shape &&
@@ -79,13 +55,6 @@ std::set<std::string> planned_names(const std::vector<ModuleAblation>& plan) {
   for (const ModuleAblation& module : plan)
     names.insert("model.layers." + std::to_string(module.layer) +
                  (module.component == Component::kAttnOutput ? ".self_attn.o_proj.weight" : ".mlp.down_proj.weight"));
-  return names;
-}
-
-std::vector<std::string> folder_entries(const fs::path& folder) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
   return names;
 }
 

@@ -2,7 +2,7 @@
 // `heretic-mpi report` (after a finished run and after one stopped by SIGTERM, a page whose Pareto
 // chart has one point per trial of results.h5, opened without errors in a real headless
 // browser), and `heretic-mpi export` (any finished trial, alone or under mpirun, byte for byte
-// what the run exported). Run folders that are not runs and unknown trials end with exit 2
+// what the run exported; with --lora, LoRA adapters). Run folders that are not runs and unknown trials end with exit 2
 // naming them.
 #include <gtest/gtest.h>
 
@@ -208,6 +208,86 @@ TEST_F(ReportOfARun, ExportRefusesTrialsTheRunDidNotFinish) {
   const auto missing = export_trials(*finished_, "");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("--trial N is required"), std::string::npos) << missing.err;
+}
+
+TEST_F(ReportOfARun, ExportWithLoraWritesAdaptersAloneOrUnderMpirun) {
+  const io::Results results = io::read_results(*finished_ / "results.h5");
+  const int64_t trial = results.pareto.front();
+  int64_t other = 0;
+  for (const auto& t : results.trials) {
+    if (t.number != trial && t.status == "complete") other = t.number;
+  }
+  auto folder = [&](int64_t number) {
+    char name[32];
+    std::snprintf(name, sizeof name, "trial-%03lld-lora", static_cast<long long>(number));
+    return *finished_ / "models" / name;
+  };
+  auto result = export_trials(*finished_, "--trial " + std::to_string(trial) + " --lora");
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  // The demo uses row normalization "full": rank 3, and the log sums up the fit.
+  EXPECT_NE((result.out + result.err).find("LoRA adapter: rank 3, "), std::string::npos) << result.out << result.err;
+  const fs::path alone = finished_->string() + "-lora-alone";
+  fs::remove_all(alone);
+  fs::rename(folder(trial), alone);
+  for (const char* file : {"adapter_config.json", "adapter_model.safetensors", "README.md"})
+    EXPECT_TRUE(fs::is_regular_file(alone / file)) << file;
+  const std::string card = read_whole_file(alone / "README.md");
+  EXPECT_NE(card.find("relative Frobenius error"), std::string::npos) << card;
+  EXPECT_NE(card.find("model.layers."), std::string::npos) << card;
+
+  // Two ranks sharing two trials out write the same bytes; the merged exports stay as they were.
+  result = export_trials(*finished_, "--trial " + std::to_string(trial) + " --trial " + std::to_string(other) +
+                                         " --lora", 2);
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  expect_same_folder(alone, folder(trial));
+  EXPECT_TRUE(fs::exists(folder(other) / "adapter_model.safetensors"));
+  fs::remove_all(alone);
+
+  // An unknown trial is refused before anything is written, naming it.
+  result = export_trials(*finished_, "--trial 9 --lora");
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  EXPECT_NE(result.err.find("--trial 9: "), std::string::npos) << result.err;
+  EXPECT_FALSE(fs::exists(folder(9)));
+}
+
+TEST_F(ReportOfARun, ExportToAPlaceThatCannotBeAFolderEndsWithExitTwoAndWritesNothing) {
+  const io::Results results = io::read_results(*finished_ / "results.h5");
+  const int64_t trial = results.pareto.front();
+  char name[32];
+  std::snprintf(name, sizeof name, "trial-%03lld-lora", static_cast<long long>(trial));
+  const fs::path target = *finished_ / "models" / name;
+  fs::remove_all(target);
+  std::ofstream(target) << "a file in the way";
+  const auto result = export_trials(*finished_, "--trial " + std::to_string(trial) + " --lora");
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  EXPECT_NE(result.err.find(target.string()), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("internal error"), std::string::npos) << result.err;
+  EXPECT_EQ(read_whole_file(target), "a file in the way");
+  for (const auto& entry : fs::directory_iterator(*finished_ / "models"))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+  fs::remove(target);
+}
+
+TEST(Report, ARunWithLoraExportFormatEndsWithAdaptersOfItsParetoFront) {
+  const fs::path out = fresh_dir("lora-run");
+  const auto run = run_process(demo_command(out, "--set n_trials=3 --set n_startup_trials=2 "
+                                                 "--set output.export_format=lora --set row_normalization=none"));
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const io::Results results = io::read_results(out / "results.h5");
+  ASSERT_FALSE(results.pareto.empty());
+  size_t adapters = 0;
+  for (const auto& entry : fs::directory_iterator(out / "models")) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_EQ(name.size(), std::string("trial-000-lora").size()) << name;
+    EXPECT_EQ(name.substr(name.size() - 5), "-lora") << name;
+    EXPECT_TRUE(fs::exists(entry.path() / "adapter_config.json")) << name;
+    ++adapters;
+  }
+  EXPECT_EQ(adapters, results.pareto.size());
+  // Row normalization "none": exact rank-1 adapters.
+  EXPECT_NE((run.out + run.err).find("LoRA adapter: rank 1, "), std::string::npos) << run.out << run.err;
+  EXPECT_NE((run.out + run.err).find("(exact)"), std::string::npos);
+  fs::remove_all(out);
 }
 
 TEST(Report, ARunStoppedBySigtermHasAReportOfWhatItFinished) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -38,6 +39,15 @@ MappedFile::MappedFile(const fs::path& path) : path_(path) {
     data_ = static_cast<const std::byte*>(mapped);
   }
   ::close(fd);  // the mapping stays valid without the descriptor
+}
+
+void MappedFile::release(const std::byte* begin, uint64_t bytes) const {
+  if (data_ == nullptr || bytes == 0 || begin < data_ || begin >= data_ + size_) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = reinterpret_cast<uintptr_t>(begin) / page * page;
+  const uintptr_t end = std::min(reinterpret_cast<uintptr_t>(begin) + bytes, reinterpret_cast<uintptr_t>(data_) + size_);
+  // Read-only private pages were never written, so dropping them loses nothing; best effort.
+  ::madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

@@ -25,6 +25,10 @@ class MappedFile {
   const std::byte* data() const { return data_; }
   uint64_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
+  // Drops the pages of [begin, begin + bytes) from this process's resident memory once a caller
+  // has copied what it needs from them (a tensor-parallel slice, a dtype conversion): they stay
+  // in the page cache, and a later read maps them in again with the same bytes.
+  void release(const std::byte* begin, uint64_t bytes) const;
 
  private:
   std::filesystem::path path_;

@@ -53,17 +53,29 @@ torch::Tensor mapped_view(const hf::TensorLocation& location) {
 
 }  // namespace
 
+namespace {
+
+// A tensor copied out of the mapping no longer needs the pages it was read from: without this,
+// a rank that copies its columns of o_proj/down_proj (tensor parallelism) or converts dtypes
+// keeps every page of the whole tensor resident, and its peak memory stops shrinking with 1/t.
+torch::Tensor released_after_copy(const hf::TensorLocation& location, torch::Tensor copy) {
+  location.file->mapping()->release(location.data(), location.info->byte_size());
+  return copy;
+}
+
+}  // namespace
+
 torch::Tensor load_tensor(const hf::TensorLocation& location, torch::ScalarType dtype, const torch::Device& device) {
   const torch::Tensor view = mapped_view(location);
   if (view.scalar_type() == dtype && device.is_cpu()) return view;
-  return view.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+  return released_after_copy(location, view.to(device, dtype, /*non_blocking=*/false, /*copy=*/true));
 }
 
 torch::Tensor load_tensor_slice(const hf::TensorLocation& location, torch::ScalarType dtype, const torch::Device& device,
                                 int64_t dim, int64_t start, int64_t length) {
   const torch::Tensor part = mapped_view(location).narrow(dim, start, length);
-  if (part.scalar_type() == dtype && device.is_cpu()) return part.is_contiguous() ? part : part.contiguous();
-  return part.to(device, dtype, /*non_blocking=*/false, /*copy=*/true).contiguous();
+  if (part.scalar_type() == dtype && device.is_cpu() && part.is_contiguous()) return part;  // a view of its rows
+  return released_after_copy(location, part.to(device, dtype, /*non_blocking=*/false, /*copy=*/true).contiguous());
 }
 
 }  // namespace heretic::model

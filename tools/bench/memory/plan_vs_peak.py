@@ -3,11 +3,11 @@
 
     /usr/bin/python3 tools/bench/memory/plan_vs_peak.py [--model /tmp/heretic-random-1g] [--prompts 8]
 
-Runs the same small job (a few prompts, one trial) in two layouts, in the same invocation:
-1 rank, and mpirun -n 2 with mpi.tensor_parallel = 2. For each rank it prints the peak resident
+Runs the same small job (a few prompts, one trial) in three layouts, in the same invocation:
+1 rank, mpirun -n 2 with mpi.tensor_parallel = 2, and mpirun -n 2 with mpi.pipeline_stages = 2. For each rank it prints the peak resident
 memory that results.h5 (/memory) recorded after loading and over the whole run, the planner's
-estimate for that layout (`heretic-mpi plan --config`, at the job's batch ceiling) and 1/t of
-the model's weights, and the machine. Makes the model with make_random_model.py when the folder
+estimate for that layout (`heretic-mpi plan --config`, at the job's batch ceiling) and the
+model's weights divided by the ranks of the copy, and the machine. Makes the model with make_random_model.py when the folder
 does not exist (never commit it). Needs build/heretic-mpi, mpirun and Debian's python3-torch and
 python3-h5py (/usr/bin/python3).
 """
@@ -38,7 +38,7 @@ def parse_bytes(text):
     return float(number) * UNITS[unit]
 
 
-def write_job(folder, model, tensor_parallel, prompts):
+def write_job(folder, model, tensor_parallel, pipeline_stages, prompts):
     split = f'"[:{prompts}]"'
     lines = [
         f'model = "{model}"', 'dtypes = ["float32"]', "max_batch_size = 8", "max_response_length = 8",
@@ -47,7 +47,7 @@ def write_job(folder, model, tensor_parallel, prompts):
         f'[bad_prompts]\ndataset = "{PROMPTS / "harmful_train.txt"}"\nsplit = {split}',
         f'[scorer.KeywordRate.prompts]\ndataset = "{PROMPTS / "harmful_test.txt"}"\nsplit = {split}',
         f'[scorer.KLDivergence.prompts]\ndataset = "{PROMPTS / "harmless_test.txt"}"\nsplit = {split}',
-        f"[mpi]\ntensor_parallel = {tensor_parallel}",
+        f"[mpi]\ntensor_parallel = {tensor_parallel}\npipeline_stages = {pipeline_stages}",
         f'[output]\ndir = "{folder / "out"}"',
     ]
     job = folder / "job.toml"
@@ -101,21 +101,23 @@ def main():
     print(f"model: {args.model} ({gib(weights)} of float32 safetensors); job: {args.prompts} prompts per set, "
           f"1 trial, batch ceiling 8, 8 response tokens; planner: longest prompt {PROMPT_TOKENS} tokens (assumed)")
     print(f"{'layout':<22} {'rank':>4} {'peak after load':>16} {'peak of run':>12} {'planner':>10} "
-          f"{'weights/t':>10} {'run/plan':>9} {'run - weights/t':>16}")
-    for tensor_parallel in (1, 2):
+          f"{'weights/n':>10} {'run/plan':>9} {'run - weights/n':>16}")
+    for tensor_parallel, stages in ((1, 1), (2, 1), (1, 2)):
         with tempfile.TemporaryDirectory(prefix="heretic-plan-vs-peak-") as scratch:
             folder = pathlib.Path(scratch)
-            job = write_job(folder, args.model, tensor_parallel, args.prompts)
+            job = write_job(folder, args.model, tensor_parallel, stages, args.prompts)
             plan_weights, _, _, _, total = planner(job)
-            phases, peaks = measure(folder, job, tensor_parallel)
+            ranks = tensor_parallel * stages
+            phases, peaks = measure(folder, job, ranks)
             load = phases.index("load")
-            share = weights / tensor_parallel
-            name = "1 rank" if tensor_parallel == 1 else f"mpirun -n {tensor_parallel}, t={tensor_parallel}"
+            share = weights / ranks
+            name = "1 rank" if ranks == 1 else (f"mpirun -n {ranks}, t={tensor_parallel}" if stages == 1
+                                                else f"mpirun -n {ranks}, p={stages}")
             for rank, row in enumerate(peaks):
                 run_peak = max(row)
                 print(f"{name:<22} {rank:>4} {gib(row[load]):>16} {gib(run_peak):>12} {gib(total):>10} "
                       f"{gib(share):>10} {run_peak / total:>8.2f}x {gib(run_peak - share):>16}")
-            print(f"{'':<22} planner weights per rank {gib(plan_weights)} (the checkpoint's float32 / t)")
+            print(f"{'':<22} planner weights of the largest rank {gib(plan_weights)}")
     print("peak = VmHWM (resident, file-backed pages of the mapped safetensors included) from results.h5 /memory;")
     print("planner = weights + KV cache + activations + workspace of the largest rank (model/memory_plan.h).")
 

@@ -128,7 +128,8 @@ std::size_t sound_prefix_size(const std::string& bytes) {
     const auto last_newline = bytes.rfind('\n');
     return last_newline == std::string::npos ? 0 : last_newline + 1;
   }
-  const auto previous_newline = bytes.rfind('\n', bytes.size() - 2);
+  // (A file of one "\n" has no byte before its newline: its last line starts at 0.)
+  const auto previous_newline = bytes.size() < 2 ? std::string::npos : bytes.rfind('\n', bytes.size() - 2);
   const std::size_t line_start = previous_newline == std::string::npos ? 0 : previous_newline + 1;
   nlohmann::ordered_json record;
   const std::string_view last_line(bytes.data() + line_start, bytes.size() - 1 - line_start);

@@ -205,6 +205,18 @@ TEST_F(JournalTest, ATornLineOfAFileWithOneLineLeavesNothing) {
   EXPECT_EQ(read_whole_file(path_), "");
 }
 
+// A file of one newline (found by fuzz_journal: the writer's cut read before the file's start).
+TEST_F(JournalTest, AFileOfOneNewlineIsATornLineAndTheWriterStartsItAfresh) {
+  write_bytes("\n");
+  EXPECT_TRUE(read_journal(path_).records.empty());
+  {
+    JournalWriter writer(path_);
+    writer.append(record(0));
+  }
+  EXPECT_EQ(read_whole_file(path_), journal_line(record(0)) + "\n");
+  EXPECT_EQ(read_journal(path_).records.size(), 1u);
+}
+
 TEST_F(JournalTest, DamageBeforeTheLastLineIsAnErrorNamingTheLine) {
   const std::string good0 = journal_line(record(0)) + "\n";
   const std::string good2 = journal_line(record(2)) + "\n";

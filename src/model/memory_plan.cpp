@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hf/safetensors_reader.h"
+#include "model/pipeline_stages.h"
 #include "model/tensor_parallel.h"
 
 namespace heretic::model {
@@ -149,12 +150,6 @@ ModelElements count_elements(const ModelInfo& info, const hf::SafetensorsCheckpo
   return elements;
 }
 
-std::pair<int64_t, int64_t> stage_layers(int64_t num_layers, int stages, int stage) {
-  const int64_t base = num_layers / stages, longer = num_layers % stages;
-  const int64_t first = stage * base + std::min<int64_t>(stage, longer);
-  return {first, first + base + (stage < longer ? 1 : 0)};
-}
-
 RankMemory rank_memory(const ModelInfo& info, const ModelElements& elements, const Layout& layout, int stage,
                        int tensor_rank, int64_t batch, const Workload& workload) {
   const TensorSplit split{tensor_rank, layout.tensor_parallel};
@@ -162,7 +157,8 @@ RankMemory rank_memory(const ModelInfo& info, const ModelElements& elements, con
   const int64_t heads = info.num_heads / layout.tensor_parallel;
   const int64_t intermediate = info.intermediate_size / layout.tensor_parallel;
   const auto e = static_cast<int64_t>(hf::dtype_size(info.dtype));
-  const auto [first, end] = stage_layers(info.num_layers, layout.pipeline_stages, stage);
+  const LayerRange held = PipelineStage{stage, layout.pipeline_stages}.layers(info.num_layers);
+  const int64_t first = held.first, end = held.end();
   const bool first_stage = stage == 0, last_stage = stage == layout.pipeline_stages - 1;
 
   RankMemory rank;
@@ -203,9 +199,8 @@ std::vector<RankMemory> layout_memory(const ModelInfo& info, const ModelElements
 std::string layout_problem(const ModelInfo& info, const Layout& layout) {
   if (const std::string problem = tensor_parallel_problem(info, layout.tensor_parallel); !problem.empty())
     return "key 'mpi.tensor_parallel': " + problem;
-  if (layout.pipeline_stages < 1 || layout.pipeline_stages > info.num_layers)
-    return "key 'mpi.pipeline_stages': " + std::to_string(layout.pipeline_stages) + " stages need between 1 and " +
-           "num_hidden_layers (" + std::to_string(info.num_layers) + ")";
+  if (const std::string problem = pipeline_problem(info, layout.pipeline_stages); !problem.empty())
+    return "key 'mpi.pipeline_stages': " + problem;
   return "";
 }
 

@@ -77,9 +77,6 @@ struct RankMemory {
   int64_t total() const { return weights + kv_cache + activations + workspace; }
 };
 
-// Stage `stage`'s layers under `stages` contiguous ranges (the first ones one layer longer).
-std::pair<int64_t, int64_t> stage_layers(int64_t num_layers, int stages, int stage);
-
 // One rank's memory in `layout` at `batch` sequences of the workload's lengths.
 RankMemory rank_memory(const ModelInfo& info, const ModelElements& elements, const Layout& layout, int stage,
                        int tensor_rank, int64_t batch, const Workload& workload);

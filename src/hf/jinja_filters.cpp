@@ -356,9 +356,15 @@ Value apply_filter(const std::string& name, const Value& input, const CallArgs& 
   }
   if (name == "indent") {
     ArgBinder a("indent", args, {"width", "first", "blank"});
-    const std::string pad = a.get(0) && a.get(0)->is_string()
-                                ? a.get(0)->as_string()
-                                : std::string(static_cast<size_t>(std::max<int64_t>(0, a.int_or(0, 4))), ' ');
+    std::string pad;
+    if (a.get(0) && a.get(0)->is_string()) {
+      pad = a.get(0)->as_string();
+    } else {
+      // A pad wider than the output limit can never be written (fuzzing found indent(2^64 - 2)).
+      const auto width = static_cast<uint64_t>(std::max<int64_t>(0, a.int_or(0, 4)));
+      budget.check_bytes(static_cast<size_t>(std::min<uint64_t>(width, budget.max_bytes() + 1)));
+      pad.assign(static_cast<size_t>(width), ' ');
+    }
     const bool first = a.get(1) && truthy(*a.get(1));
     const bool blank = a.get(2) && truthy(*a.get(2));
     const std::string text = to_str(input, max);

@@ -10,12 +10,6 @@
 namespace heretic::model {
 namespace {
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
 // Rows of each role's weight (its out_features); every layer role's in_features is H except
 // o_proj (nH*hd) and down_proj (I).
 int64_t rows_of(TensorRole role, const ModelInfo& info) {

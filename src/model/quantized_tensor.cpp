@@ -8,13 +8,14 @@
 #include "model/tensor_view.h"
 
 namespace heretic::model {
-namespace {
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
   return text + "]";
 }
+
+namespace {
 
 std::string label(const hf::TensorLocation& location) {
   return location.file->path().string() + ": tensor '" + location.info->name + "'";

@@ -12,6 +12,9 @@
 
 namespace heretic::model {
 
+// A tensor shape as error messages print it: "[4096, 11008]".
+std::string shape_text(const std::vector<int64_t>& shape);
+
 // The checkpoint tensor `name` as `dtype` on `device`; with `dim` >= 0 only elements
 // start .. start + length - 1 of that dimension (a tensor-parallel rank's slice). A float8
 // tensor needs `quantization` to be block FP8 and a companion `<name>_scale_inv`; only the

@@ -22,9 +22,10 @@ constexpr int64_t kChunkElements = int64_t{1} << 24;
 // normalize() treats it (divided by eps instead of its norm).
 constexpr double kNormEps = 1e-12;
 
-const torch::Tensor& target_weight(const model::ModelWeights& weights, int64_t layer, model::Component component) {
-  const model::DecoderLayerWeights& w = weights.layers[static_cast<size_t>(layer)];
-  return component == model::Component::kAttnOutput ? w.o_proj.weight : w.down_proj.weight;
+// The matrices [H, in] of a layer's component: one, or every expert's (model_weights.h).
+std::vector<torch::Tensor> target_weights(const model::ModelWeights& weights, int64_t layer,
+                                          model::Component component) {
+  return model::abliterable_matrices(weights.layers[static_cast<size_t>(layer)], component);
 }
 
 int64_t rows_per_chunk(const torch::Tensor& W) {
@@ -203,12 +204,13 @@ Ablator::Ablator(model::CausalLM& model, config::RowNormalization mode) : model_
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (int c = 0; c < model::kComponentCount; ++c) {
       const auto component = static_cast<model::Component>(c);
-      // "none" never needs them, nor a layer another pipeline stage holds; an undefined
-      // tensor keeps the slot's place.
-      row_norms_[static_cast<size_t>(layer)].push_back(
-          mode_ == RowNormalization::kNone || !model_.weights().holds(layer) ? torch::Tensor()
-                                           : row_norms(target_weight(model_.weights(), layer, component),
-                                                       model_.tensor_group()));
+      // "none" never needs them, nor a layer another pipeline stage holds; an empty list
+      // keeps the slot's place. One tensor per module (expert).
+      std::vector<torch::Tensor> norms;
+      if (mode_ != RowNormalization::kNone && model_.weights().holds(layer))
+        for (const torch::Tensor& W : target_weights(model_.weights(), layer, component))
+          norms.push_back(row_norms(W, model_.tensor_group()));
+      row_norms_[static_cast<size_t>(layer)].push_back(std::move(norms));
     }
   }
 }
@@ -217,7 +219,7 @@ void Ablator::apply(const std::vector<ModuleAblation>& plan) {
   torch::NoGradGuard no_grad;
   const int64_t layers = model_.info().num_layers;
   // Every transform is built before any slot changes, so a bad plan leaves the model as it was.
-  std::vector<model::OutputTransform> transforms;
+  std::vector<std::vector<model::OutputTransform>> transforms;  // per entry, per module
   std::vector<const ModuleAblation*> held;  // the entries of layers this rank holds
   std::set<std::pair<int64_t, int>> seen;
   for (const ModuleAblation& entry : plan) {
@@ -228,14 +230,19 @@ void Ablator::apply(const std::vector<ModuleAblation>& plan) {
       throw std::invalid_argument("Ablator::apply: the plan names " +
                                   model_.info().module_name(entry.layer, entry.component) + " twice");
     if (!model_.weights().holds(entry.layer)) continue;  // another pipeline stage's layer
-    const torch::Tensor& W = target_weight(model_.weights(), entry.layer, entry.component);
-    if (!entry.direction.defined() || entry.direction.numel() != W.size(0))
+    const std::vector<torch::Tensor> matrices = target_weights(model_.weights(), entry.layer, entry.component);
+    const int64_t rows = matrices.front().size(0);
+    if (!entry.direction.defined() || entry.direction.numel() != rows)
       throw std::invalid_argument("Ablator::apply: the direction for " +
                                   model_.info().module_name(entry.layer, entry.component) + " must have " +
-                                  std::to_string(W.size(0)) + " components");
-    const torch::Tensor v = entry.direction.reshape({-1}).to(W.device(), torch::kFloat32);
-    const torch::Tensor& n = row_norms_[static_cast<size_t>(entry.layer)][static_cast<size_t>(c)];
-    transforms.push_back(make_transform(transform_factors(W, n, v, entry.weight, mode_, model_.tensor_group())));
+                                  std::to_string(rows) + " components");
+    const torch::Tensor v = entry.direction.reshape({-1}).to(matrices.front().device(), torch::kFloat32);
+    const std::vector<torch::Tensor>& norms = row_norms_[static_cast<size_t>(entry.layer)][static_cast<size_t>(c)];
+    std::vector<model::OutputTransform> modules;
+    for (size_t m = 0; m < matrices.size(); ++m)  // each expert with its own row norms
+      modules.push_back(make_transform(transform_factors(matrices[m], norms.empty() ? torch::Tensor() : norms[m], v,
+                                                         entry.weight, mode_, model_.tensor_group())));
+    transforms.push_back(std::move(modules));
     held.push_back(&entry);
   }
   clear();

@@ -48,8 +48,9 @@ class Ablator {
  private:
   model::CausalLM& model_;
   config::RowNormalization mode_;
-  // [layer][component]: float32 row norms n of W (pre, full), on the model's device.
-  std::vector<std::vector<torch::Tensor>> row_norms_;
+  // [layer][component][module]: float32 row norms n of each matrix W (pre, full), on the
+  // model's device; a MoE layer's MLP has one per expert.
+  std::vector<std::vector<std::vector<torch::Tensor>>> row_norms_;
 };
 
 // The exact merged weight of one module in float32: W' = (I - w v vT) W (none),

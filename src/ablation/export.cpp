@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
@@ -45,39 +46,96 @@ constexpr const char* kCopiedFiles[] = {
 // transformers >= 4.54 saves named chat templates as one file each in this folder.
 constexpr const char* kCopiedFolder = "additional_chat_templates";
 
-// The checkpoint tensor name of every planned module, with its entry of the plan.
-std::map<std::string, const ModuleAblation*> planned_tensors(const model::ModelInfo& info,
-                                                             const std::vector<ModuleAblation>& plan) {
-  std::map<std::string, const ModuleAblation*> planned;
+// A checkpoint tensor the plan merges: the plan's entry, and whether the tensor stacks several
+// matrices (fused experts [E, out, in], each merged with the entry's direction and weight).
+struct PlannedTensor {
+  const ModuleAblation* module = nullptr;
+  bool stacked = false;
+  bool transposed = false;  // [E, in, out]: each matrix merged in [out, in] orientation
+};
+
+// The checkpoint tensors of every planned module (a MoE layer's MLP: every expert's and the
+// shared expert's down projection), with their entry of the plan.
+std::map<std::string, PlannedTensor> planned_tensors(const model::ModelInfo& info, const std::vector<ModuleAblation>& plan) {
+  std::map<std::string, PlannedTensor> planned;
   for (const ModuleAblation& module : plan) {
-    const std::string name = info.module_name(module.layer, module.component) + ".weight";
-    // plan_ablation never repeats a module; a repeated one would have no single merged weight.
-    if (!planned.emplace(name, &module).second)
-      throw std::invalid_argument("export_ablated_model: the plan names '" + name + "' twice");
+    for (const model::ModuleTensor& tensor : info.module_tensors(module.layer, module.component)) {
+      // plan_ablation never repeats a module; a repeated one would have no single merged weight.
+      if (!planned.emplace(tensor.name, PlannedTensor{&module, tensor.stacked, tensor.transposed}).second)
+        throw std::invalid_argument("export_ablated_model: the plan names '" + tensor.name + "' twice");
+    }
   }
   return planned;
 }
 
-// The checks a planned module's tensor must pass before it is merged: a matrix with as many
-// rows as the module's direction has elements (InputError naming the file and tensor).
-void check_planned(const hf::TensorLocation& location, const ModuleAblation& module) {
-  const hf::TensorInfo& info = *location.info;
-  const std::string label = location.file->path().string() + ": tensor '" + info.name + "'";
-  if (info.shape.size() != 2) throw InputError(label + " is not a matrix, so it cannot be ablated");
-  if (!module.direction.defined() || module.direction.dim() != 1 || module.direction.size(0) != info.shape[0])
-    throw InputError(label + " has " + std::to_string(info.shape[0]) + " output rows, but the refusal direction has " +
+// The checks a planned module's tensor must pass before it is merged: a matrix (or a stack of
+// matrices) with as many rows as the module's direction has elements (InputError naming the
+// file and tensor).
+void check_planned(const std::string& label, const std::vector<int64_t>& shape, const ModuleAblation& module,
+                   bool stacked = false, bool transposed = false) {
+  if (shape.size() != (stacked ? 3U : 2U))
+    throw InputError(label + " is not a " + (stacked ? "stack of matrices [experts, out, in]" : "matrix") +
+                     ", so it cannot be ablated");
+  const int64_t rows = shape[(stacked ? 1 : 0) + (transposed ? 1 : 0)];
+  if (!module.direction.defined() || module.direction.dim() != 1 || module.direction.size(0) != rows)
+    throw InputError(label + " has " + std::to_string(rows) + " output rows, but the refusal direction has " +
                      (module.direction.defined() ? std::to_string(module.direction.numel()) : std::string("no")) +
                      " elements (directions from another model?)");
 }
 
-// The merged weight of one planned module: `weight` [out, in] float32 (the checkpoint's tensor,
-// dequantised when it is stored quantised) merged with the module's direction. Working memory:
-// merged_weight's float32 temporaries.
-torch::Tensor merged_tensor(const hf::TensorLocation& location, const torch::Tensor& weight,
-                            const ModuleAblation& module, config::RowNormalization mode) {
-  check_planned(location, module);
+// The merged weight of one planned tensor: `weight` [out, in] (or [E, out, in], each matrix
+// merged alike) float32 (the checkpoint's tensor, dequantised when it is stored quantised)
+// merged with the module's direction. Working memory: merged_weight's float32 temporaries.
+torch::Tensor merged_tensor(const std::string& label, const torch::Tensor& weight, const PlannedTensor& planned,
+                            config::RowNormalization mode) {
+  const ModuleAblation& module = *planned.module;
+  check_planned(label, weight.sizes().vec(), module, planned.stacked, planned.transposed);
   const torch::Tensor direction = module.direction.to(torch::kCPU, torch::kFloat32);  // [out]
-  return merged_weight(weight, direction, module.weight, mode);                      // [out, in] float32
+  if (!planned.stacked) return merged_weight(weight, direction, module.weight, mode);  // [out, in] float32
+  std::vector<torch::Tensor> matrices;
+  for (const torch::Tensor& matrix : weight.unbind(0))
+    matrices.push_back(planned.transposed ? merged_weight(matrix.t(), direction, module.weight, mode).t()
+                                          : merged_weight(matrix, direction, module.weight, mode));
+  return torch::stack(matrices);
+}
+
+std::string tensor_label(const hf::TensorLocation& location) {
+  return location.file->path().string() + ": tensor '" + location.info->name + "'";
+}
+
+// `name` without `suffix`, or "" when it does not end with it.
+std::string without_suffix(const std::string& name, const std::string& suffix) {
+  if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return "";
+  return name.substr(0, name.size() - suffix.size());
+}
+
+// An MXFP4 tensor (<base>_blocks [..., rows, G, 16] + <base>_scales) written as <base> in
+// `dtype`: decoded one tensor at a time when the writer reaches it, merged where planned (in
+// the decoded [E, out, in] orientation), and transposed to [E, in, out] where the family keeps
+// its dequantised experts that way (gpt-oss), so that transformers loads the export without a
+// quantization_config.
+hf::TensorToWrite dequantized_mxfp4(const hf::SafetensorsCheckpoint& checkpoint, const model::ModelInfo& info,
+                                    const std::string& base, const std::map<std::string, PlannedTensor>& planned,
+                                    config::RowNormalization mode, hf::DType dtype) {
+  std::vector<int64_t> shape = checkpoint.at(base + "_blocks").info->shape;
+  if (shape.size() < 3) throw InputError(tensor_label(checkpoint.at(base + "_blocks")) + " is not MXFP4 blocks [..., rows, G, 16]");
+  shape.pop_back();
+  shape.back() *= 32;  // [..., rows, cols]
+  const bool transpose = info.family->experts.fused_transposed && shape.size() >= 2;
+  std::vector<int64_t> written = shape;
+  if (transpose) std::swap(written[written.size() - 1], written[written.size() - 2]);
+  const auto it = planned.find(base);
+  const std::optional<PlannedTensor> module = it == planned.end() ? std::nullopt : std::optional<PlannedTensor>(it->second);
+  const torch::ScalarType out_dtype = model::to_torch(dtype);
+  hf::TensorToWrite entry{base, dtype, written, nullptr, {}};
+  entry.produce = [&checkpoint, base, module, mode, transpose, out_dtype](const hf::ByteSink& write) {
+    torch::Tensor weight = model::load_mxfp4_tensor(checkpoint, base, torch::kFloat32, torch::kCPU);
+    if (module) weight = merged_tensor(tensor_label(checkpoint.at(base + "_blocks")), weight, *module, mode);
+    if (transpose) weight = weight.transpose(-1, -2);
+    const torch::Tensor bytes = weight.to(out_dtype).contiguous();
+    write(static_cast<const std::byte*>(bytes.data_ptr()), static_cast<uint64_t>(bytes.nbytes()));
+  };
+  return entry;
 }
 
 // A block-FP8 source (quantization_config quant_method "fp8") is exported dequantised: every
@@ -151,7 +209,7 @@ void copy_model_files(const fs::path& source, const fs::path& target, std::vecto
 }  // namespace
 
 torch::Tensor planned_weight(const hf::TensorLocation& location, const ModuleAblation& module) {
-  check_planned(location, module);
+  check_planned(tensor_label(location), location.info->shape, module);
   return model::load_tensor(location, torch::kFloat32, torch::kCPU);
 }
 
@@ -169,16 +227,26 @@ std::vector<std::string> export_ablated_model(const ExportRequest& request) {
   // Planned modules are named as this checkpoint names them (e.g. language_model.model.* in a
   // multimodal wrapper); every other tensor, a vision tower's included, is copied byte for byte.
   model::bind_checkpoint_layout(info, checkpoint);
-  const std::map<std::string, const ModuleAblation*> planned = planned_tensors(info, request.plan);
+  const std::map<std::string, PlannedTensor> planned = planned_tensors(info, request.plan);
 
-  for (const auto& [name, module] : planned) checkpoint.at(name);  // every planned weight exists (InputError)
+  const bool mxfp4 = info.quantization.method == hf::QuantMethod::kMxfp4;
+  // every planned weight exists (InputError); an MXFP4 one as <name>_blocks
+  for (const auto& [name, module] : planned) checkpoint.at(mxfp4 && module.stacked ? name + "_blocks" : name);
 
-  const bool dequantize = info.quantization.method == hf::QuantMethod::kBlockFp8;
+  const bool dequantize = info.quantization.method == hf::QuantMethod::kBlockFp8 || mxfp4;
   const hf::DType written_dtype = dequantize ? dequantized_dtype(checkpoint, info) : hf::DType::kF32;
   std::vector<hf::TensorToWrite> tensors;
   for (const hf::TensorLocation& location : tensors_in_file_order(checkpoint)) {
     const hf::TensorInfo& tensor = *location.info;
     const std::string& name = tensor.name;
+    if (mxfp4) {  // <base>_blocks + <base>_scales become <base>, dequantised
+      if (const std::string base = without_suffix(name, "_scales"); !base.empty() && checkpoint.contains(base + "_blocks"))
+        continue;  // folded into base
+      if (const std::string base = without_suffix(name, "_blocks"); !base.empty() && checkpoint.contains(base + "_scales")) {
+        tensors.push_back(dequantized_mxfp4(checkpoint, info, base, planned, request.mode, written_dtype));
+        continue;
+      }
+    }
     const std::string scale_suffix = "_scale_inv";
     if (dequantize && name.size() > scale_suffix.size() &&
         name.compare(name.size() - scale_suffix.size(), scale_suffix.size(), scale_suffix) == 0) {
@@ -192,14 +260,15 @@ std::vector<std::string> export_ablated_model(const ExportRequest& request) {
       tensors.push_back(std::move(entry));  // byte for byte
       continue;
     }
-    const ModuleAblation* module = it == planned.end() ? nullptr : it->second;
+    const std::optional<PlannedTensor> module =
+        it == planned.end() ? std::nullopt : std::optional<PlannedTensor>(it->second);
     entry.data = nullptr;
     if (quantized) entry.dtype = written_dtype;
     const torch::ScalarType out_dtype = model::to_torch(entry.dtype);
     entry.produce = [&checkpoint, &request, &info, module, name, out_dtype](const hf::ByteSink& write) {
       // float32, dequantised when stored quantised (one tensor at a time)
       torch::Tensor weight = model::load_weight_tensor(checkpoint, info.quantization, name, torch::kFloat32, torch::kCPU);
-      if (module != nullptr) weight = merged_tensor(checkpoint.at(name), weight, *module, request.mode);
+      if (module) weight = merged_tensor(tensor_label(checkpoint.at(name)), weight, *module, request.mode);
       const torch::Tensor bytes = weight.to(out_dtype).contiguous();
       write(static_cast<const std::byte*>(bytes.data_ptr()), static_cast<uint64_t>(bytes.nbytes()));
     };
@@ -210,7 +279,16 @@ std::vector<std::string> export_ablated_model(const ExportRequest& request) {
     std::vector<std::string> written = hf::write_safetensors_checkpoint(folder, tensors, request.max_shard_size_bytes);
     copy_model_files(source, folder, written);
     std::string readme = request.readme;
-    if (dequantize) {
+    if (mxfp4) {
+      remove_quantization_config(folder / "config.json");
+      readme += std::string("\n## Checkpoint format\n\nThe source checkpoint stored its experts in MXFP4 (blocks and ") +
+                "scales). This export stores them dequantised in " + model::torch_dtype_name(written_dtype) +
+                (info.family->experts.fused_transposed ? " as [experts, in, out] tensors, the layout of the "
+                                                         "pre-dequantised repositories,"
+                                                       : "") +
+                " (the abliterated ones merged), without quantization_config; the other tensors are copied byte for "
+                "byte.\n";
+    } else if (dequantize) {
       remove_quantization_config(folder / "config.json");
       readme += std::string("\n## Checkpoint format\n\nThe source checkpoint was quantised (block FP8, ") +
                 "weight_block_size [" + std::to_string(info.quantization.block_rows) + ", " +

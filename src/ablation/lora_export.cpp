@@ -124,14 +124,22 @@ LoraExport export_lora_adapter(const LoraExportRequest& request) {
   std::vector<Factors> factors;
   std::set<std::string> seen;
   for (const ModuleAblation& module : request.plan) {
-    const std::string name = info.module_name(module.layer, module.component);
-    if (!seen.insert(name).second)
-      throw std::invalid_argument("export_lora_adapter: the plan names '" + name + "' twice");
-    const torch::Tensor weight = planned_weight(checkpoint.at(name + ".weight"), module);  // [out, in]
-    LowRankDelta delta = low_rank_delta(weight, module.direction.to(torch::kCPU, torch::kFloat32), module.weight,
-                                        request.mode, adapter.rank);
-    adapter.modules.push_back({name, delta.relative_error});
-    factors.push_back({name, delta.A.contiguous(), delta.B.contiguous()});
+    // Every expert of a MoE layer is a module of its own (one module per expert in the checkpoint).
+    for (const model::ModuleTensor& tensor : info.module_tensors(module.layer, module.component)) {
+      if (tensor.stacked)
+        throw InputError(source.string() + ": tensor '" + tensor.name +
+                         "' holds every expert of a layer fused, which a PEFT LoRA adapter (one pair of matrices per "
+                         "linear module) cannot address; export merged models instead (output.export_format = \"merged\")");
+      const std::string weight_suffix = ".weight";
+      const std::string name = tensor.name.substr(0, tensor.name.size() - weight_suffix.size());
+      if (!seen.insert(name).second)
+        throw std::invalid_argument("export_lora_adapter: the plan names '" + name + "' twice");
+      const torch::Tensor weight = planned_weight(checkpoint.at(tensor.name), module);  // [out, in]
+      LowRankDelta delta = low_rank_delta(weight, module.direction.to(torch::kCPU, torch::kFloat32), module.weight,
+                                          request.mode, adapter.rank);
+      adapter.modules.push_back({name, delta.relative_error});
+      factors.push_back({name, delta.A.contiguous(), delta.B.contiguous()});
+    }
   }
 
   std::vector<hf::TensorToWrite> tensors;

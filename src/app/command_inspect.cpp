@@ -102,15 +102,27 @@ int run_inspect(int argc, char** argv) {
     std::cout << "quantisation:   " << info.quantization.method_name << ", dequantised on load to "
               << model::torch_dtype_name(info.dtype) << "\n";
 
+  if (info.experts.count > 0) {
+    const auto moe_layers = std::count(info.experts.layers.begin(), info.experts.layers.end(), true);
+    std::cout << "experts:        " << info.experts.count << " per layer on " << moe_layers << " of " << info.num_layers
+              << " layers, top " << info.experts.per_token
+              << (info.experts.normalize_top_k ? " (renormalised)" : " (not renormalised)") << ", intermediate size "
+              << info.experts.intermediate_size;
+    if (info.experts.shared_intermediate_size > 0)
+      std::cout << ", a shared expert of " << info.experts.shared_intermediate_size;
+    std::cout << "; stored " << (info.experts.fused ? "fused (one tensor per layer)" : "one module per expert") << "\n";
+  }
   std::cout << "abliterable modules:\n";
   const auto& layers = model->weights().layers;
   for (int c = 0; c < model::kComponentCount; ++c) {
     const auto component = static_cast<model::Component>(c);
-    const torch::Tensor& example =
-        component == model::Component::kAttnOutput ? layers.front().o_proj.weight : layers.front().down_proj.weight;
-    std::cout << "  " << model::component_name(component) << ": " << info.num_layers << " modules ("
-              << info.module_name(0, component) << " .. " << info.module_name(info.num_layers - 1, component)
-              << "), weight " << shape_text(example) << "\n";
+    int64_t modules = 0;
+    for (int64_t layer = 0; layer < info.num_layers; ++layer) modules += info.module_count(layer, component);
+    const std::vector<model::ModuleTensor> first = info.module_tensors(0, component);
+    const std::vector<model::ModuleTensor> last = info.module_tensors(info.num_layers - 1, component);
+    std::cout << "  " << model::component_name(component) << ": " << modules << " modules in " << info.num_layers
+              << " layers (" << first.front().name << " .. " << last.back().name << "), weight "
+              << shape_text(model::abliterable_matrices(layers.front(), component).front()) << "\n";
   }
   const double parameter_bytes = static_cast<double>(model->weights().parameter_bytes());
   const double element = static_cast<double>(hf::dtype_size(info.dtype));

@@ -72,6 +72,7 @@ struct CheckpointLayout {
 enum class NormStyle {
   kScaleAfterCast,    // A, Llama: w * (x * r).to(D), the product in D
   kOffsetInFloat32,   // B, Gemma: ((x * r) * (1 + w)).to(D), everything in float32
+  kScaleInFloat32,    // C, gpt-oss: (w * (x * r)).to(D), the product in float32
 };
 
 // Which projections carry biases.
@@ -106,7 +107,60 @@ struct BlockRecipe {
   // key's base (rope_local_base_freq); v5 configs nest rope_parameters per layer type instead.
   std::string local_rope_base_key;
   std::vector<std::string> rope_types = {"default", "linear", "dynamic", "llama3", "yarn"};
+  // gpt-oss: a learned logit per attention head ([nH], stored without ".weight") that joins
+  // every softmax as an extra column and is dropped after it ("attention sinks").
+  std::string attention_sinks;
   std::map<std::string, std::string> rope_type_aliases;  // Phi-3: su, yarn -> longrope
+};
+
+// How a router turns its logits into the weights of the k chosen experts.
+enum class ExpertRouting {
+  // Mixtral, Qwen-MoE: softmax over every expert in float32, the top k, renormalised to sum 1
+  // when `normalize_key` is empty (Mixtral) or names a config key that is true (norm_topk_prob).
+  kSoftmaxThenTopK,
+  // gpt-oss: the top k of the raw logits, then a softmax over those k (in the model dtype).
+  kTopKThenSoftmax,
+};
+
+// What an expert computes between its gate/up and down projections.
+enum class ExpertActivation {
+  kGated,          // act(gate) * up, act the family's activation (SwiGLU)
+  kClampedSwiglu,  // gpt-oss: g = min(gate, L), u = clamp(up, -L, L), (u + 1) * g * sigmoid(1.702 g)
+};
+
+// Mixture-of-experts MLPs (architectures.md §3.8-3.10): where a family's config.json gives the
+// experts' sizes and how its checkpoint names their tensors. Names are relative to the layout's
+// decoder prefix, with "{layer}" and "{expert}" standing for the block and expert index.
+struct ExpertsRecipe {
+  std::string count_key;                // "num_local_experts" (Mixtral), "num_experts" (Qwen)
+  std::string intermediate_key;         // each expert's intermediate size
+  std::string normalize_key;            // "" = always renormalise the top k
+  // Qwen: layer i is a MoE layer iff i is not in mlp_only_layers and (i + 1) % decoder_sparse_step
+  // == 0; the others have a dense MLP of intermediate_size. Mixtral: every layer.
+  bool sparse_step_layers = false;
+  std::string shared_intermediate_key;  // Qwen2-MoE's shared expert ("" = none)
+  // transformers 4.x / original checkpoints: one module per expert.
+  std::string router;                   // [E, H]
+  std::string gate, up, down;           // [I, H], [I, H], [H, I] per expert
+  // transformers 5 saves experts fused, as parameters without ".weight":
+  // gate_up [E, 2I, H] (each expert's gate rows, then its up rows) and down [E, H, I].
+  std::string fused_router;
+  std::string fused_gate_up, fused_down;
+  // Qwen2-MoE: a shared expert every token passes through, scaled by sigmoid(shared_gate x).
+  std::string shared_gate, shared_up, shared_down, shared_expert_gate;  // shared_expert_gate [1, H]
+  ExpertRouting routing = ExpertRouting::kSoftmaxThenTopK;
+  ExpertActivation activation = ExpertActivation::kGated;
+  std::string activation_limit_key;  // kClampedSwiglu: the config key of L ("swiglu_limit")
+  bool router_bias = false;          // the router has a bias [E]
+  // gpt-oss: fused tensors stored [E, in, out] (y = x W + b), gate and up interleaved along
+  // gate_up's output columns (gate 0, 2, 4, ..., up 1, 3, 5, ...), and biases
+  // <fused_gate_up>_bias [E, 2I] and <fused_down>_bias [E, H]. MXFP4 checkpoints store the
+  // fused tensors as <name>_blocks and <name>_scales in [E, out, in] order instead.
+  bool fused_transposed = false;
+  bool interleaved_gate_up = false;
+  bool expert_biases = false;
+
+  bool defined() const { return !count_key.empty(); }
 };
 
 struct ModelFamily {
@@ -122,6 +176,7 @@ struct ModelFamily {
   std::vector<FusedTensor> fused_tensors;
   std::vector<CheckpointLayout> layouts = {CheckpointLayout{}};  // tried in order
   BlockRecipe block;
+  ExpertsRecipe experts;  // mixture-of-experts families only
 
   bool is_wrapper() const { return !text_model_types.empty(); }
   // The name pattern of `role` (empty when the family has no such tensor of its own, e.g. q_proj

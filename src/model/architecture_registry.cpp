@@ -17,7 +17,11 @@ namespace heretic::model {
   X(gemma3_text)                  \
   X(gemma3)                       \
   X(phi3)                         \
-  X(mistral3)
+  X(mistral3)                     \
+  X(mixtral)                      \
+  X(qwen2_moe)                    \
+  X(qwen3_moe)                    \
+  X(gpt_oss)
 
 #define HERETIC_DECLARE_FAMILY(name) const ModelFamily& name##_family();
 HERETIC_MODEL_FAMILIES(HERETIC_DECLARE_FAMILY)

@@ -76,15 +76,29 @@ torch::Tensor eager_attention(const torch::Tensor& q, const torch::Tensor& keys,
   return torch::matmul(probs, values);
 }
 
+// gpt-oss' eager attention: scores in the model dtype, scaled and masked; each head's sink
+// logit appended as a column; the row maximum subtracted; softmax in the model dtype (float32
+// inside); the sink column dropped; weighted sum in the model dtype.
+torch::Tensor sink_attention(const torch::Tensor& q, const torch::Tensor& keys, const torch::Tensor& values,
+                             const AttentionMask& mask, double scaling, const torch::Tensor& sinks) {
+  torch::Tensor scores = torch::matmul(q, keys.transpose(2, 3)) * scaling + mask.additive;  // [B, nH, Tq, S]
+  const torch::Tensor sink = sinks.to(scores.scalar_type()).view({1, -1, 1, 1}).expand({scores.size(0), -1, scores.size(2), 1});
+  torch::Tensor combined = torch::cat({scores, sink}, -1);  // [B, nH, Tq, S + 1]
+  combined = combined - std::get<0>(combined.max(-1, /*keepdim=*/true));
+  const torch::Tensor probs = torch::softmax(combined, -1, combined.scalar_type()).narrow(-1, 0, scores.size(-1));
+  return torch::matmul(probs, values);
+}
+
 }  // namespace
 
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const AttentionMask& mask,
-                     double scaling, double softcap) {
+                     double scaling, double softcap, const torch::Tensor& sinks) {
   const int64_t B = q.size(0), heads = q.size(1), Tq = q.size(2), hd = q.size(3);
   const int64_t n_rep = heads / k.size(1);
   const torch::Tensor keys = repeat_kv(k, n_rep);    // [B, nH, S, hd]
   const torch::Tensor values = repeat_kv(v, n_rep);  // [B, nH, S, hd]
   torch::Tensor out;                                 // [B, nH, Tq, hd]
+  if (sinks.defined()) return sink_attention(q, keys, values, mask, scaling, sinks).transpose(1, 2).contiguous().view({B, Tq, heads * hd});
 #if HERETIC_TORCH_HAS_SDPA_SCALE
   if (softcap > 0.0) {
     out = eager_attention(q, keys, values, mask, scaling, softcap);

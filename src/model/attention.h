@@ -28,8 +28,11 @@ AttentionMask build_attention_mask(const torch::Tensor& attention_mask, int64_t 
 // q [B, nH, Tq, hd], k and v [B, nKV, S, hd] -> [B, Tq, nH * hd] (heads concatenated).
 // `softcap` > 0 caps the scaled scores at tanh(s / softcap) * softcap before the mask (Gemma 2),
 // which only transformers' eager attention does; such calls always take the eager path.
+// `sinks` [nH], when defined, are gpt-oss' attention sinks: each head's logit joins its softmax
+// as an extra column (after the row maximum is subtracted), and that column is dropped after it,
+// so a head's weights sum to less than 1; computed eagerly as transformers does.
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const AttentionMask& mask,
-                     double scaling, double softcap = 0.0);
+                     double scaling, double softcap = 0.0, const torch::Tensor& sinks = {});
 
 // True when attend() uses at::scaled_dot_product_attention in this build.
 bool attention_uses_sdpa();

@@ -101,12 +101,52 @@ ModelElements count(const ModelInfo& info, Lookup checkpoint_elements) {
       (role == TensorRole::kEmbedTokens ? elements.embedding : elements.head) += n;
       continue;
     }
+    const bool dense_mlp = role == TensorRole::kGateProj || role == TensorRole::kUpProj || role == TensorRole::kDownProj;
     for (int64_t layer = 0; layer < info.num_layers; ++layer) {
+      if (dense_mlp && info.is_moe_layer(layer)) continue;
       add(elements, layer, weight_share(role), elements_of(role, layer, false));
       if (has_bias(info, role)) add(elements, layer, bias_share(role), elements_of(role, layer, true));
     }
   }
+  // Mixture-of-experts layers: the router and shared-expert gate on every rank, each expert's
+  // (and the shared expert's) SwiGLU split like a dense MLP (tensor_parallel.h).
+  const ExpertsInfo& moe = info.experts;
+  for (int64_t layer = 0; layer < info.num_layers; ++layer) {
+    if (!info.is_moe_layer(layer)) continue;
+    const int64_t h = info.hidden_size;
+    // In double, clamped: config.json's sizes are bounded one by one, not their products, and an
+    // absurd product must make the plan refuse the layout, not overflow.
+    const auto clamped = [](double count) {
+      return static_cast<int64_t>(std::min(count, static_cast<double>(int64_t{1} << 62)));
+    };
+    add(elements, layer, Share::kReplicated,
+        clamped(static_cast<double>(moe.count) * static_cast<double>(h) + (moe.shared_intermediate_size > 0 ? h : 0)));
+    add(elements, layer, Share::kSplit,
+        clamped(3.0 * static_cast<double>(h) *
+                (static_cast<double>(moe.count) * static_cast<double>(moe.intermediate_size) +
+                 static_cast<double>(moe.shared_intermediate_size))));
+  }
   return elements;
+}
+
+// The checkpoint tensors of a MoE layer's experts (either layout), for the stored bytes.
+std::vector<std::string> expert_tensor_names(const ModelInfo& info, int64_t layer) {
+  const ExpertsRecipe& recipe = info.family->experts;
+  std::vector<std::string> names;
+  for (const std::string* pattern : {&recipe.router, &recipe.fused_router, &recipe.shared_gate, &recipe.shared_up,
+                                     &recipe.shared_down, &recipe.shared_expert_gate})
+    if (!pattern->empty()) names.push_back(info.expert_tensor_name(*pattern, layer) + ".weight");
+  for (const std::string* pattern : {&recipe.fused_gate_up, &recipe.fused_down})
+    if (!pattern->empty())
+      for (const char* suffix : {"", "_blocks", "_scales", "_bias"})  // bf16, MXFP4, gpt-oss' biases
+        names.push_back(info.expert_tensor_name(*pattern, layer) + suffix);
+  if (recipe.router_bias) names.push_back(info.expert_tensor_name(recipe.router, layer) + ".bias");
+  for (int64_t e = 0; e < info.experts.count; ++e)
+    for (const std::string* pattern : {&recipe.gate, &recipe.up, &recipe.down})
+      names.push_back(info.expert_tensor_name(*pattern, layer, e) + ".weight");
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());  // Qwen's routers share one name
+  return names;
 }
 
 int64_t sum(const std::vector<int64_t>& values, int64_t begin, int64_t end) {
@@ -145,6 +185,11 @@ ModelElements count_elements(const ModelInfo& info, const hf::SafetensorsCheckpo
       if (checkpoint.contains(name)) bytes += static_cast<int64_t>(checkpoint.at(name).info->byte_size());
     }
   }
+  for (int64_t layer = 0; layer < info.num_layers; ++layer) {
+    if (!info.is_moe_layer(layer)) continue;
+    for (const std::string& name : expert_tensor_names(info, layer))
+      if (checkpoint.contains(name)) bytes += static_cast<int64_t>(checkpoint.at(name).info->byte_size());
+  }
   elements.from_checkpoint = true;
   elements.checkpoint_bytes = bytes;
   return elements;
@@ -155,7 +200,13 @@ RankMemory rank_memory(const ModelInfo& info, const ModelElements& elements, con
   const TensorSplit split{tensor_rank, layout.tensor_parallel};
   const int64_t kv_heads = kv_heads_of(split, info.num_kv_heads).count;
   const int64_t heads = info.num_heads / layout.tensor_parallel;
-  const int64_t intermediate = info.intermediate_size / layout.tensor_parallel;
+  // The widest MLP activation per token: a dense layer's, or a MoE layer's k experts and shared expert.
+  int64_t intermediate = 0;
+  for (int64_t layer = 0; layer < info.num_layers; ++layer)
+    intermediate = std::max(intermediate, info.is_moe_layer(layer) ? info.experts.per_token * info.experts.intermediate_size +
+                                                                         info.experts.shared_intermediate_size
+                                                                   : info.intermediate_size);
+  intermediate /= layout.tensor_parallel;
   const auto e = static_cast<int64_t>(hf::dtype_size(info.dtype));
   const LayerRange held = PipelineStage{stage, layout.pipeline_stages}.layers(info.num_layers);
   const int64_t first = held.first, end = held.end();
@@ -181,6 +232,8 @@ RankMemory rank_memory(const ModelInfo& info, const ModelElements& elements, con
       batch * prompt * (4 * hidden + (heads + 2 * kv_heads) * info.head_dim + 3 * intermediate) * e +
       batch * heads * prompt * sequence * 4;
   if (last_stage) activations += 2 * batch * info.vocab_size * 4;
+  // Routing: float32 probabilities over the experts and the float32 sum of the experts' outputs.
+  if (info.experts.count > 0) activations += batch * prompt * (info.experts.count + hidden) * 4;
   activations += batch * (info.num_layers + 1) * hidden * 4;
   rank.activations = activations;
   rank.workspace = kWorkspaceBytes;

@@ -40,7 +40,46 @@ std::string ModelInfo::tensor_name(TensorRole role, int64_t layer) const {
 }
 
 std::string ModelInfo::module_name(int64_t layer, Component component) const {
+  if (component == Component::kMlpDown && is_moe_layer(layer)) {  // every expert: "...experts.*.w2"
+    if (experts.fused) return expert_tensor_name(family->experts.fused_down, layer);
+    std::string pattern = family->experts.down;
+    const size_t at = pattern.find("{expert}");
+    if (at != std::string::npos) pattern.replace(at, 8, "*");
+    return expert_tensor_name(pattern, layer);
+  }
   return tensor_name(role_of(component), layer);
+}
+
+std::string ModelInfo::expert_tensor_name(const std::string& pattern, int64_t layer, int64_t expert) const {
+  std::string name = pattern;
+  for (const auto& [slot, value] : {std::pair<std::string, int64_t>{"{layer}", layer}, {"{expert}", expert}}) {
+    const size_t at = name.find(slot);
+    if (at != std::string::npos) name.replace(at, slot.size(), std::to_string(value));
+  }
+  return layout.decoder_prefix + name;
+}
+
+int64_t ModelInfo::module_count(int64_t layer, Component component) const {
+  if (component != Component::kMlpDown || !is_moe_layer(layer)) return 1;
+  return experts.count + (experts.shared_intermediate_size > 0 ? 1 : 0);
+}
+
+std::vector<ModuleTensor> ModelInfo::module_tensors(int64_t layer, Component component) const {
+  if (component != Component::kMlpDown || !is_moe_layer(layer))
+    return {ModuleTensor{module_name(layer, component) + ".weight"}};
+  const ExpertsRecipe& recipe = family->experts;
+  std::vector<ModuleTensor> tensors;
+  if (experts.fused) {
+    const bool mxfp4 = quantization.method == hf::QuantMethod::kMxfp4;
+    tensors.push_back(ModuleTensor{expert_tensor_name(recipe.fused_down, layer), experts.count, true,
+                                   recipe.fused_transposed && !mxfp4, mxfp4});
+  } else {
+    for (int64_t e = 0; e < experts.count; ++e)
+      tensors.push_back(ModuleTensor{expert_tensor_name(recipe.down, layer, e) + ".weight"});
+  }
+  if (experts.shared_intermediate_size > 0)
+    tensors.push_back(ModuleTensor{expert_tensor_name(recipe.shared_down, layer) + ".weight"});
+  return tensors;
 }
 
 bool parse_dtype_name(const std::string& name, hf::DType& dtype) {
@@ -167,6 +206,67 @@ void check_rope(const hf::RopeParameters& rope, const hf::ModelConfig& config, c
   }
 }
 
+// A positive integer from the config (the family's defaults filled in); InputError naming the key.
+int64_t positive_integer(const hf::ModelConfig& config, const std::string& key) {
+  const auto it = config.text_json.find(key);
+  if (it == config.text_json.end() || !it->is_number_integer() || it->get<int64_t>() <= 0)
+    throw InputError(config.file.string() + ": key '" + config.text_key_prefix + key +
+                     "' must be a positive integer (mixture-of-experts models need it)");
+  return it->get<int64_t>();
+}
+
+// The mixture-of-experts sizes and which layers route (architectures.md §3.8-3.9).
+ExpertsInfo resolve_experts(const hf::ModelConfig& config, const ModelFamily& family) {
+  ExpertsInfo experts;
+  const ExpertsRecipe& recipe = family.experts;
+  if (!recipe.defined()) return experts;
+  const std::string file = config.file.string(), prefix = config.text_key_prefix;
+  const nlohmann::json& json = config.text_json;
+  experts.count = positive_integer(config, recipe.count_key);
+  constexpr int64_t kMostExperts = 65536;  // released models have at most a few hundred
+  if (experts.count > kMostExperts)
+    throw InputError(file + ": key '" + prefix + recipe.count_key + "' is " + std::to_string(experts.count) +
+                     ", more experts than the " + std::to_string(kMostExperts) + " this program accepts");
+  experts.per_token = positive_integer(config, "num_experts_per_tok");
+  if (experts.per_token > experts.count)
+    throw InputError(file + ": key '" + prefix + "num_experts_per_tok' is " + std::to_string(experts.per_token) +
+                     ", more than the " + std::to_string(experts.count) + " experts of '" + prefix + recipe.count_key + "'");
+  experts.intermediate_size = positive_integer(config, recipe.intermediate_key);
+  if (!recipe.shared_intermediate_key.empty())
+    experts.shared_intermediate_size = positive_integer(config, recipe.shared_intermediate_key);
+  if (recipe.activation == ExpertActivation::kClampedSwiglu) {
+    const auto it = json.find(recipe.activation_limit_key);
+    if (it == json.end() || !it->is_number() || it->get<double>() <= 0.0)
+      throw InputError(file + ": key '" + prefix + recipe.activation_limit_key + "' must be a positive number");
+    experts.activation_limit = it->get<double>();
+  }
+  experts.normalize_top_k = recipe.routing == ExpertRouting::kSoftmaxThenTopK;
+  if (experts.normalize_top_k && !recipe.normalize_key.empty()) {
+    const auto it = json.find(recipe.normalize_key);
+    if (it != json.end() && !it->is_boolean())
+      throw InputError(file + ": key '" + prefix + recipe.normalize_key + "' must be true or false");
+    experts.normalize_top_k = it != json.end() && it->get<bool>();
+  }
+  experts.layers.assign(static_cast<size_t>(config.num_hidden_layers), true);
+  if (recipe.sparse_step_layers) {
+    const int64_t step = positive_integer(config, "decoder_sparse_step");
+    for (int64_t i = 0; i < config.num_hidden_layers; ++i) experts.layers[static_cast<size_t>(i)] = (i + 1) % step == 0;
+    const auto it = json.find("mlp_only_layers");
+    if (it != json.end() && !it->is_null()) {
+      if (!it->is_array())
+        throw InputError(file + ": key '" + prefix + "mlp_only_layers' must be a list of layer indices");
+      for (const auto& entry : *it) {
+        if (!entry.is_number_integer() || entry.get<int64_t>() < 0 || entry.get<int64_t>() >= config.num_hidden_layers)
+          throw InputError(file + ": key '" + prefix + "mlp_only_layers' holds " + entry.dump() +
+                           ", which is not a layer index below num_hidden_layers " +
+                           std::to_string(config.num_hidden_layers));
+        experts.layers[static_cast<size_t>(entry.get<int64_t>())] = false;
+      }
+    }
+  }
+  return experts;
+}
+
 }  // namespace
 
 ModelInfo resolve_model_info(const hf::ModelConfig& config, const hf::GenerationConfig& generation, hf::DType dtype,
@@ -209,6 +309,7 @@ ModelInfo resolve_model_info(const hf::ModelConfig& config, const hf::Generation
   }
   info.mlp_bias = family.block.mlp_bias_from_config && config.mlp_bias.value_or(false);
   info.qk_norm = family.has_role(TensorRole::kQNorm);
+  info.attention_sinks = !family.block.attention_sinks.empty();
   if (family.block.scale_embeddings) info.embedding_scale = std::sqrt(static_cast<double>(info.hidden_size));
   double scale_base = static_cast<double>(info.head_dim);
   if (family.block.query_pre_attn_scalar) {
@@ -238,6 +339,7 @@ ModelInfo resolve_model_info(const hf::ModelConfig& config, const hf::Generation
   info.dtype = dtype;
   info.quantization = config.quantization;
   info.generation = generation;
+  info.experts = resolve_experts(config, family);
   return info;
 }
 
@@ -262,6 +364,36 @@ ModelInfo read_model_info(const fs::path& folder, const std::string& dtype) {
   return resolve_model_info(config, generation, compute_dtype, family);
 }
 
+namespace {
+
+// Whether the checkpoint stores the experts one module each or fused (transformers 5): decided
+// by the first MoE layer's router, which each layout names differently or, where both name it
+// alike, by its first expert's down projection.
+void bind_experts_layout(ModelInfo& info, const hf::SafetensorsCheckpoint& checkpoint) {
+  if (info.experts.count == 0) return;
+  const ExpertsRecipe& recipe = info.family->experts;
+  int64_t layer = 0;
+  while (!info.is_moe_layer(layer)) ++layer;
+  const std::string per_expert = recipe.down.empty() ? "" : info.expert_tensor_name(recipe.down, layer, 0) + ".weight";
+  const std::string fused = info.expert_tensor_name(recipe.fused_down, layer);
+  const bool mxfp4 = info.quantization.method == hf::QuantMethod::kMxfp4;
+  if (!per_expert.empty() && checkpoint.contains(per_expert)) {
+    info.experts.fused = false;
+  } else if (!recipe.fused_down.empty() && checkpoint.contains(mxfp4 ? fused + "_blocks" : fused)) {
+    info.experts.fused = true;
+  } else {
+    std::string looked_for;
+    if (!per_expert.empty()) looked_for = "'" + per_expert + "'";
+    if (!recipe.fused_down.empty())
+      looked_for += (looked_for.empty() ? "'" : " nor '") + fused + (mxfp4 ? "_blocks'" : "'");
+    throw InputError(checkpoint.folder().string() + ": layer " + std::to_string(layer) +
+                     " is a mixture-of-experts layer, but the checkpoint has no " + looked_for +
+                     " (its experts' weights)");
+  }
+}
+
+}  // namespace
+
 void bind_checkpoint_layout(ModelInfo& info, const hf::SafetensorsCheckpoint& checkpoint) {
   std::string tried;
   for (const CheckpointLayout& layout : info.family->layouts) {
@@ -277,6 +409,7 @@ void bind_checkpoint_layout(ModelInfo& info, const hf::SafetensorsCheckpoint& ch
                        (info.family->is_wrapper() ? "text_config." : "") + "num_hidden_layers' is " +
                        std::to_string(info.num_layers) + ", but the checkpoint has no tensor '" + last_layer +
                        "' of its last layer");
+    bind_experts_layout(info, checkpoint);
     return;
   }
   info.layout = info.family->layouts.front();

@@ -27,6 +27,28 @@ TensorRole role_of(Component component);           // kOProj, kDownProj
 enum class Activation { kSilu, kGeluTanh, kGelu };
 const char* activation_name(Activation activation);
 
+// The mixture-of-experts part of a model (architectures.md §3.8-3.9); count 0 for dense models.
+struct ExpertsInfo {
+  int64_t count = 0;                     // experts per MoE layer
+  int64_t per_token = 0;                 // top k
+  int64_t intermediate_size = 0;         // each expert's
+  int64_t shared_intermediate_size = 0;  // the shared expert's (Qwen2-MoE), 0 = none
+  bool normalize_top_k = false;          // renormalise the top-k probabilities to sum 1
+  double activation_limit = 0.0;         // gpt-oss' swiglu_limit (ExpertActivation::kClampedSwiglu)
+  bool fused = false;                    // the checkpoint stores the experts fused (bound per checkpoint)
+  std::vector<bool> layers;              // per layer: its MLP is a mixture of experts
+};
+
+// A checkpoint tensor holding abliterable matrices: one [out, in] matrix, or `matrices` of them
+// stacked as [matrices, out, in] (fused experts).
+struct ModuleTensor {
+  std::string name;  // full checkpoint name, ".weight" included where the checkpoint has it
+  int64_t matrices = 1;
+  bool stacked = false;
+  bool transposed = false;  // stored [matrices, in, out] (gpt-oss' pre-dequantised experts)
+  bool mxfp4 = false;       // stored as <name>_blocks + <name>_scales, [matrices, out, in]
+};
+
 struct ModelInfo {
   const ModelFamily* family = nullptr;
   std::string model_type;  // config.json's top-level model_type
@@ -44,6 +66,7 @@ struct ModelInfo {
   bool o_bias = false;    // o_proj has a bias
   bool mlp_bias = false;  // gate/up/down have biases
   bool qk_norm = false;   // per-head q/k norms
+  bool attention_sinks = false;  // a learned extra softmax column per head (gpt-oss)
   double embedding_scale = 0.0;      // > 0: embeddings times this, rounded to the model dtype (Gemma: sqrt(H))
   double attention_scale = 0.0;      // softmax scale: head_dim^-0.5 or query_pre_attn_scalar^-0.5
   double attn_logit_softcap = 0.0;   // > 0: attention scores -> tanh(s / c) * c
@@ -57,6 +80,11 @@ struct ModelInfo {
   hf::QuantizationConfig quantization;  // how quantised checkpoint tensors are stored
   hf::GenerationConfig generation;
   CheckpointLayout layout;  // the family's first layout until bound to a checkpoint
+  ExpertsInfo experts;
+
+  bool is_moe_layer(int64_t layer) const {
+    return experts.count > 0 && experts.layers[static_cast<size_t>(layer)];
+  }
 
   const hf::RopeParameters& rope_of_layer(int64_t layer) const;
   // Checkpoint name of a role's tensor without ".weight" (layer ignored for global roles), e.g.
@@ -65,6 +93,14 @@ struct ModelInfo {
   // Full module names of the abliterable modules of one layer, e.g.
   // "model.layers.3.self_attn.o_proj".
   std::string module_name(int64_t layer, Component component) const;
+  // A checkpoint name of the family's expert tables ("{layer}", "{expert}" filled in, decoder prefix added).
+  std::string expert_tensor_name(const std::string& pattern, int64_t layer, int64_t expert = 0) const;
+  // The abliterable matrices of one layer's component, in the order their ablation transforms
+  // are indexed (AblationSlots): attention and dense MLPs one; a MoE layer's MLP every expert's
+  // down projection (expert 0 first), then the shared expert's.
+  int64_t module_count(int64_t layer, Component component) const;
+  // The checkpoint tensors holding those matrices, in the same order.
+  std::vector<ModuleTensor> module_tensors(int64_t layer, Component component) const;
 };
 
 // Reads <folder>/config.json and generation_config.json and resolves them with the family that

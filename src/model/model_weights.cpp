@@ -179,6 +179,100 @@ class WeightLoader {
     return tensor(name, shape, keys, dim, start, length);
   }
 
+  // A mixture-of-experts layer's router and experts (per-expert tensors stacked, or views of
+  // the fused ones), under tensor parallelism this rank's part of each expert's intermediate size.
+  ExpertWeights experts(int64_t layer) const {
+    const ExpertsRecipe& recipe = info_.family->experts;
+    const ExpertsInfo& moe = info_.experts;
+    const int64_t E = moe.count, H = info_.hidden_size, I = moe.intermediate_size;
+    const std::string experts_key = "'" + recipe.count_key + "'", size_key = "'" + recipe.intermediate_key + "'";
+    const int64_t start = split_.start(I), length = split_.length(I);
+    ExpertWeights w;
+    const std::string router = info_.expert_tensor_name(moe.fused ? recipe.fused_router : recipe.router, layer);
+    w.router = tensor(router + ".weight", {E, H}, experts_key + ", 'hidden_size'");
+    if (recipe.router_bias) w.router_bias = tensor(router + ".bias", {E}, experts_key);
+    if (recipe.fused_transposed) {
+      gpt_oss_experts(layer, w);
+    } else if (moe.fused) {
+      const std::string gate_up = info_.expert_tensor_name(recipe.fused_gate_up, layer);
+      const std::string gate_up_keys = experts_key + ", " + size_key + " (twice), 'hidden_size'";
+      if (split_.whole()) {
+        const torch::Tensor both = tensor(gate_up, {E, 2 * I, H}, gate_up_keys);
+        w.gate = both.narrow(1, 0, I);
+        w.up = both.narrow(1, I, I);
+      } else {
+        w.gate = tensor(gate_up, {E, 2 * I, H}, gate_up_keys, 1, start, length);
+        w.up = tensor(gate_up, {E, 2 * I, H}, gate_up_keys, 1, I + start, length);
+      }
+      const std::string down_keys = experts_key + ", 'hidden_size', " + size_key;
+      w.down = split_.whole() ? tensor(info_.expert_tensor_name(recipe.fused_down, layer), {E, H, I}, down_keys)
+                              : tensor(info_.expert_tensor_name(recipe.fused_down, layer), {E, H, I}, down_keys, 2, start, length);
+    } else {
+      std::vector<torch::Tensor> gates, ups, downs;
+      for (int64_t e = 0; e < E; ++e) {
+        const std::string keys = size_key + ", 'hidden_size'";
+        gates.push_back(part(info_.expert_tensor_name(recipe.gate, layer, e) + ".weight", {I, H}, keys, 0, start, length));
+        ups.push_back(part(info_.expert_tensor_name(recipe.up, layer, e) + ".weight", {I, H}, keys, 0, start, length));
+        downs.push_back(part(info_.expert_tensor_name(recipe.down, layer, e) + ".weight", {H, I},
+                             "'hidden_size', " + size_key, 1, start, length));
+      }
+      w.gate = torch::stack(gates);
+      w.up = torch::stack(ups);
+      w.down = torch::stack(downs);
+    }
+    if (moe.shared_intermediate_size > 0) {
+      const int64_t S = moe.shared_intermediate_size;
+      const std::string keys = "'" + recipe.shared_intermediate_key + "'";
+      const int64_t shared_start = split_.start(S), shared_length = split_.length(S);
+      w.shared_gate.weight = part(info_.expert_tensor_name(recipe.shared_gate, layer) + ".weight", {S, H},
+                                  keys + ", 'hidden_size'", 0, shared_start, shared_length);
+      w.shared_up.weight = part(info_.expert_tensor_name(recipe.shared_up, layer) + ".weight", {S, H},
+                                keys + ", 'hidden_size'", 0, shared_start, shared_length);
+      w.shared_down.weight = part(info_.expert_tensor_name(recipe.shared_down, layer) + ".weight", {H, S},
+                                  "'hidden_size', " + keys, 1, shared_start, shared_length);
+      w.shared_expert_gate =
+          tensor(info_.expert_tensor_name(recipe.shared_expert_gate, layer) + ".weight", {1, H}, "'hidden_size'");
+    }
+    return w;
+  }
+
+  // gpt-oss' experts: fused, in MXFP4 ([E, out, in] blocks) or pre-dequantised ([E, in, out]),
+  // gate and up interleaved, with biases. Read whole (an MXFP4 tensor decodes one expert at a
+  // time) and, under tensor parallelism, narrowed to this rank's intermediate columns.
+  void gpt_oss_experts(int64_t layer, ExpertWeights& w) const {
+    const ExpertsRecipe& recipe = info_.family->experts;
+    const int64_t E = info_.experts.count, H = info_.hidden_size, I = info_.experts.intermediate_size;
+    const std::string experts_key = "'" + recipe.count_key + "'", size_key = "'" + recipe.intermediate_key + "'";
+    const std::string gate_up_name = info_.expert_tensor_name(recipe.fused_gate_up, layer);
+    const std::string down_name = info_.expert_tensor_name(recipe.fused_down, layer);
+    torch::Tensor gate_up, down;  // [E, 2I, H], [E, H, I]
+    if (info_.quantization.method == hf::QuantMethod::kMxfp4) {
+      gate_up = checked(load_mxfp4_tensor(checkpoint_, gate_up_name, dtype_, device_), gate_up_name, {E, 2 * I, H},
+                        experts_key + ", " + size_key + " (twice), 'hidden_size'");
+      down = checked(load_mxfp4_tensor(checkpoint_, down_name, dtype_, device_), down_name, {E, H, I},
+                     experts_key + ", 'hidden_size', " + size_key);
+    } else {
+      gate_up = tensor(gate_up_name, {E, H, 2 * I}, experts_key + ", 'hidden_size', " + size_key + " (twice)").transpose(1, 2);
+      down = tensor(down_name, {E, I, H}, experts_key + ", " + size_key + ", 'hidden_size'").transpose(1, 2);
+    }
+    const torch::Tensor gate_up_bias = tensor(gate_up_name + "_bias", {E, 2 * I}, experts_key + ", " + size_key + " (twice)");
+    const int64_t start = split_.start(I), length = split_.length(I);
+    auto columns = [&](const torch::Tensor& t, int64_t dim) { return t.narrow(dim, start, length).contiguous(); };
+    w.gate = columns(gate_up.slice(1, 0, 2 * I, 2), 1);  // even output columns
+    w.up = columns(gate_up.slice(1, 1, 2 * I, 2), 1);    // odd ones
+    w.gate_bias = columns(gate_up_bias.slice(1, 0, 2 * I, 2), 1);
+    w.up_bias = columns(gate_up_bias.slice(1, 1, 2 * I, 2), 1);
+    w.down = columns(down, 2);
+    w.down_bias = tensor(down_name + "_bias", {E, H}, experts_key + ", 'hidden_size'");
+  }
+
+  // This rank's attention sinks [its heads].
+  torch::Tensor sinks(int64_t layer) const {
+    const std::string name = info_.expert_tensor_name(info_.family->block.attention_sinks, layer);
+    const int64_t heads = info_.num_heads;
+    return part(name, {heads}, "'num_attention_heads'", 0, split_.start(heads), split_.length(heads));
+  }
+
   // Hands each part of `fused` (of `layer`) to `assign`: with the file's dtype on the CPU as a
   // view of the mapping, and under tensor parallelism only this rank's rows of each part.
   template <typename Assign>
@@ -220,6 +314,21 @@ class WeightLoader {
   }
 
  private:
+  // `t`, checked to have `shape` (a dequantised tensor, whose stored shape is the blocks').
+  torch::Tensor checked(torch::Tensor t, const std::string& name, const std::vector<int64_t>& shape,
+                        const std::string& keys) const {
+    if (t.sizes().vec() != shape)
+      throw InputError(config_file_ + ": keys " + keys + " imply shape " + shape_text(shape) + " for tensor '" + name +
+                       "', but its MXFP4 blocks decode to " + shape_text(t.sizes().vec()));
+    return t;
+  }
+
+  // The whole tensor, or this rank's elements start .. start + length - 1 of `dim` under tensor parallelism.
+  torch::Tensor part(const std::string& name, const std::vector<int64_t>& shape, const std::string& keys, int dim,
+                     int64_t start, int64_t length) const {
+    return split_.whole() ? tensor(name, shape, keys) : tensor(name, shape, keys, dim, start, length);
+  }
+
   // This rank's elements of a split dimension of `total` elements: start and length. k/v rows
   // follow the KV heads this rank holds (kv_heads_of), which may be replicated.
   std::pair<int64_t, int64_t> part_of(TensorRole role, int64_t total) const {
@@ -261,10 +370,24 @@ int64_t ModelWeights::parameter_bytes() const {
                                    &layer.mlp_output_norm, &layer.q_norm, &layer.k_norm})
       add(*t);
     for (const LinearWeights* l : {&layer.q_proj, &layer.k_proj, &layer.v_proj, &layer.o_proj, &layer.gate_proj,
-                                   &layer.up_proj, &layer.down_proj})
+                                   &layer.up_proj, &layer.down_proj, &layer.experts.shared_gate,
+                                   &layer.experts.shared_up, &layer.experts.shared_down})
       add_linear(*l);
+    for (const torch::Tensor* t : {&layer.experts.router, &layer.experts.gate, &layer.experts.up, &layer.experts.down,
+                                   &layer.experts.shared_expert_gate, &layer.experts.router_bias,
+                                   &layer.experts.gate_bias, &layer.experts.up_bias, &layer.experts.down_bias,
+                                   &layer.attn_sinks})
+      add(*t);
   }
   return bytes;
+}
+
+std::vector<torch::Tensor> abliterable_matrices(const DecoderLayerWeights& layer, Component component) {
+  if (component == Component::kAttnOutput) return {layer.o_proj.weight};
+  if (!layer.experts.defined()) return {layer.down_proj.weight};
+  std::vector<torch::Tensor> matrices = layer.experts.down.unbind(0);
+  if (layer.experts.shared_down.weight.defined()) matrices.push_back(layer.experts.shared_down.weight);
+  return matrices;
 }
 
 ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, const ModelInfo& info,
@@ -295,8 +418,12 @@ ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, con
   weights.layers.resize(static_cast<size_t>(info.num_layers));
   for (int64_t i = held.first; i < held.end(); ++i) {
     DecoderLayerWeights& layer = weights.layers[static_cast<size_t>(i)];
+    const bool moe = info.is_moe_layer(i);
     for (const TensorName& entry : family.tensors) {
       if (!is_layer_role(entry.role)) continue;
+      const bool dense_mlp =
+          entry.role == TensorRole::kGateProj || entry.role == TensorRole::kUpProj || entry.role == TensorRole::kDownProj;
+      if (moe && dense_mlp) continue;
       if (LinearWeights* linear = linear_slot(layer, entry.role)) {
         linear->weight = load.direct(entry.role, i, ".weight");
         if (has_bias(entry.role, info)) linear->bias = load.direct(entry.role, i, ".bias");
@@ -306,6 +433,8 @@ ModelWeights load_model_weights(const hf::SafetensorsCheckpoint& checkpoint, con
     }
     for (const FusedTensor& fused : family.fused_tensors)
       load.fused(fused, i, [&layer](TensorRole role, LinearWeights linear) { *linear_slot(layer, role) = std::move(linear); });
+    if (moe) layer.experts = load.experts(i);
+    if (info.attention_sinks) layer.attn_sinks = load.sinks(i);
   }
   return weights;
 }

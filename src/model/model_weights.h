@@ -19,6 +19,24 @@ struct LinearWeights {
   torch::Tensor bias;    // [out] or undefined
 };
 
+// A mixture-of-experts MLP (architectures.md §3.8-3.9): the router and every expert's SwiGLU
+// weights stacked along a leading expert dimension (views of a fused checkpoint tensor, or the
+// per-expert tensors stacked on load). Under tensor parallelism each expert's intermediate
+// dimension is split like a dense MLP's.
+struct ExpertWeights {
+  torch::Tensor router;  // [E, H]
+  torch::Tensor gate;    // [E, I, H]
+  torch::Tensor up;      // [E, I, H]
+  torch::Tensor down;    // [E, H, I]
+  // gpt-oss: router bias [E], expert biases [E, I], [E, I], [E, H]; undefined elsewhere.
+  torch::Tensor router_bias, gate_bias, up_bias, down_bias;
+  // Qwen2-MoE's shared expert and its gate [1, H]; undefined elsewhere.
+  LinearWeights shared_gate, shared_up, shared_down;
+  torch::Tensor shared_expert_gate;
+
+  bool defined() const { return router.defined(); }
+};
+
 // One decoder block. Optional parts of a family's recipe are undefined tensors when absent.
 struct DecoderLayerWeights {
   torch::Tensor attn_input_norm;   // [H]
@@ -27,14 +45,21 @@ struct DecoderLayerWeights {
   torch::Tensor mlp_output_norm;   // [H] sandwich-norm families, else undefined
   torch::Tensor q_norm;            // [hd] (q/k-norm families) or undefined
   torch::Tensor k_norm;            // [hd] or undefined
+  torch::Tensor attn_sinks;        // [nH] (this rank's heads) attention-sink families, else undefined
   LinearWeights q_proj;            // [nH*hd, H]
   LinearWeights k_proj;            // [nKV*hd, H]
   LinearWeights v_proj;            // [nKV*hd, H]
   LinearWeights o_proj;            // [H, nH*hd]
   LinearWeights gate_proj;         // [I, H]
   LinearWeights up_proj;           // [I, H]
-  LinearWeights down_proj;         // [H, I]
+  LinearWeights down_proj;         // [H, I]   (dense MLP layers)
+  ExpertWeights experts;           // mixture-of-experts layers instead of gate/up/down_proj
 };
+
+// The abliterable matrices [H, in] of one layer's component, indexed as AblationSlots indexes
+// their transforms (ModelInfo::module_count): o_proj; the dense down_proj; or every expert's down
+// projection (views into the stack) followed by the shared expert's.
+std::vector<torch::Tensor> abliterable_matrices(const DecoderLayerWeights& layer, Component component);
 
 // Under pipeline parallelism (pipeline_stages.h) a stage holds only its layers (the others are
 // undefined tensors in `layers`), embed_tokens only on the first stage, final_norm and lm_head

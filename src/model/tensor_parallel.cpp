@@ -2,6 +2,9 @@
 
 #include "model/model_info.h"
 
+#include <utility>
+#include <vector>
+
 namespace heretic::model {
 
 HeadRange kv_heads_of(const TensorSplit& split, int64_t num_kv_heads) {
@@ -11,8 +14,18 @@ HeadRange kv_heads_of(const TensorSplit& split, int64_t num_kv_heads) {
 
 std::string tensor_parallel_problem(const ModelInfo& info, int parts) {
   if (parts < 1) return "must be at least 1";
-  const std::pair<const char*, int64_t> dimensions[] = {{"num_attention_heads", info.num_heads},
-                                                        {"intermediate_size", info.intermediate_size}};
+  // Experts are split like dense MLPs: every expert's intermediate columns (and the shared
+  // expert's) over the group, so each rank routes every token and computes its part of each expert.
+  std::vector<std::pair<std::string, int64_t>> dimensions = {{"num_attention_heads", info.num_heads}};
+  bool dense_layers = info.experts.count == 0;
+  for (int64_t layer = 0; layer < info.num_layers && !dense_layers; ++layer) dense_layers = !info.is_moe_layer(layer);
+  if (dense_layers) dimensions.emplace_back("intermediate_size", info.intermediate_size);
+  if (info.experts.count > 0) {
+    const ExpertsRecipe& recipe = info.family->experts;
+    dimensions.emplace_back(recipe.intermediate_key, info.experts.intermediate_size);
+    if (info.experts.shared_intermediate_size > 0)
+      dimensions.emplace_back(recipe.shared_intermediate_key, info.experts.shared_intermediate_size);
+  }
   for (const auto& [name, size] : dimensions) {
     if (size % parts != 0)
       return std::to_string(parts) + " does not divide " + name + " (" + std::to_string(size) +

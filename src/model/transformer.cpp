@@ -43,6 +43,7 @@ torch::Tensor Transformer::rms_norm(const torch::Tensor& x, const torch::Tensor&
   const torch::Tensor normed = x32 * torch::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + info_.rms_norm_eps);
   if (info_.norm_style == NormStyle::kOffsetInFloat32)
     return (normed * (weight.to(torch::kFloat32) + 1.0)).to(x.scalar_type());
+  if (info_.norm_style == NormStyle::kScaleInFloat32) return (weight.to(torch::kFloat32) * normed).to(x.scalar_type());
   return weight * normed.to(x.scalar_type());
 }
 
@@ -101,19 +102,90 @@ torch::Tensor Transformer::layer_forward(int64_t layer, const torch::Tensor& hid
 
   const AttentionMask& mask = masks.at(info_.sliding_window[static_cast<size_t>(layer)]);
   const torch::Tensor context = attend(q, k, v, last_position_only ? mask.last_query() : mask, info_.attention_scale,
-                                       info_.attn_logit_softcap);  // [B, Tq, nH*hd]
+                                       info_.attn_logit_softcap, w.attn_sinks);  // [B, Tq, nH*hd]
   torch::Tensor attn_out = project(context, w.o_proj, slots.get(layer, Component::kAttnOutput));  // [B, Tq, H]
   if (w.attn_output_norm.defined()) attn_out = rms_norm(attn_out, w.attn_output_norm);
   const torch::Tensor residual = last_position_only ? hidden.narrow(1, T - 1, 1) : hidden;
   torch::Tensor h = residual + attn_out;
 
-  // Gated MLP: down(act(gate(x)) * up(x)), all in the model dtype.
+  // Gated MLP: down(act(gate(x)) * up(x)), all in the model dtype; or a mixture of such experts.
   const torch::Tensor x2 = rms_norm(h, w.mlp_input_norm);
-  const torch::Tensor inner = activation(at::linear(x2, w.gate_proj.weight, w.gate_proj.bias)) *
-                              at::linear(x2, w.up_proj.weight, w.up_proj.bias);  // [B, Tq, I]
-  torch::Tensor mlp_out = project(inner, w.down_proj, slots.get(layer, Component::kMlpDown));  // [B, Tq, H]
+  torch::Tensor mlp_out;  // [B, Tq, H]
+  if (w.experts.defined()) {
+    mlp_out = experts_forward(layer, x2, w.experts, slots);
+  } else {
+    const torch::Tensor inner = activation(at::linear(x2, w.gate_proj.weight, w.gate_proj.bias)) *
+                                at::linear(x2, w.up_proj.weight, w.up_proj.bias);  // [B, Tq, I]
+    mlp_out = project(inner, w.down_proj, slots.get(layer, Component::kMlpDown));
+  }
   if (w.mlp_output_norm.defined()) mlp_out = rms_norm(mlp_out, w.mlp_output_norm);
   return h + mlp_out;
+}
+
+// Routing as transformers computes it: router logits in the model dtype, softmax over every
+// expert in float32, the top k (renormalised to sum 1 where the family does). Experts run one
+// at a time on the tokens routed to them (a gather, never a [tokens, experts, H] tensor); each
+// expert's output y_e (model dtype) gets that expert's ablation transform, is weighted in
+// float32 and summed in float32 per token, and the sum is cast to the model dtype once (as
+// transformers 5's grouped_mm path does). Under tensor parallelism every rank routes every
+// token and computes its columns of each expert: the transforms are linear maps, so applying
+// them to the partial outputs and summing the float32 totals over the group (one all-reduce per
+// layer) gives the transform of the whole outputs. The shared expert (Qwen2-MoE) is a dense
+// SwiGLU through project(), scaled by sigmoid(shared_expert_gate x) and added in the model dtype.
+torch::Tensor Transformer::experts_forward(int64_t layer, const torch::Tensor& x, const ExpertWeights& w,
+                                           const AblationSlots& slots) const {
+  const int64_t H = x.size(-1), E = info_.experts.count, k = info_.experts.per_token;
+  const ExpertsRecipe& recipe = info_.family->experts;
+  const torch::Tensor tokens = x.reshape({-1, H});                   // [N, H]
+  const torch::Tensor router_logits = at::linear(tokens, w.router, w.router_bias);  // [N, E] model dtype
+  torch::Tensor top_weights, top_experts;                            // [N, k] each
+  if (recipe.routing == ExpertRouting::kTopKThenSoftmax) {
+    std::tie(top_weights, top_experts) = router_logits.topk(k, -1);
+    top_weights = torch::softmax(top_weights, -1, top_weights.scalar_type()).to(torch::kFloat32);
+  } else {
+    std::tie(top_weights, top_experts) = torch::softmax(router_logits.to(torch::kFloat32), -1).topk(k, -1);
+    if (info_.experts.normalize_top_k) top_weights = top_weights / top_weights.sum(-1, /*keepdim=*/true);
+  }
+  // Under tensor parallelism the down biases join one rank's partial sum only.
+  const bool add_down_bias = w.down_bias.defined() && (group_ == nullptr || group_->rank() == 0);
+
+  // The (token, choice) pairs grouped by expert, in token order within an expert.
+  const torch::Tensor choices = top_experts.reshape({-1});  // [N k]
+  const torch::Tensor order = std::get<1>(torch::sort(choices, /*stable=*/true, /*dim=*/0, /*descending=*/false));
+  const torch::Tensor counts = torch::bincount(choices, {}, E).to(torch::kCPU);
+  const int64_t* count = counts.data_ptr<int64_t>();
+  const torch::Tensor pair_weights = top_weights.reshape({-1});
+  torch::Tensor total = torch::zeros({tokens.size(0), H}, tokens.options().dtype(torch::kFloat32));
+  int64_t offset = 0;
+  for (int64_t e = 0; e < E; ++e) {
+    if (count[e] == 0) continue;
+    const torch::Tensor pairs = order.narrow(0, offset, count[e]);
+    offset += count[e];
+    const torch::Tensor rows = pairs.div(k, "floor");  // the tokens
+    const torch::Tensor xe = tokens.index_select(0, rows);
+    const torch::Tensor gate = at::linear(xe, w.gate[e], w.gate_bias.defined() ? w.gate_bias[e] : torch::Tensor());
+    const torch::Tensor up = at::linear(xe, w.up[e], w.up_bias.defined() ? w.up_bias[e] : torch::Tensor());
+    torch::Tensor inner;  // [n_e, I]
+    if (recipe.activation == ExpertActivation::kClampedSwiglu) {
+      const double limit = info_.experts.activation_limit;
+      const torch::Tensor g = gate.clamp_max(limit);
+      inner = (up.clamp(-limit, limit) + 1) * (g * torch::sigmoid(g * 1.702));
+    } else {
+      inner = activation(gate) * up;
+    }
+    torch::Tensor y = at::linear(inner, w.down[e]);  // [n_e, H]; a partial sum under tensor parallelism
+    if (const OutputTransform* transform = slots.get(layer, Component::kMlpDown, e)) y = (*transform)(y);
+    if (add_down_bias) y = y + w.down_bias[e];
+    total.index_add_(0, rows, y.to(torch::kFloat32) * pair_weights.index_select(0, pairs).unsqueeze(1));
+  }
+  if (group_ != nullptr) group_->all_reduce_sum(total);
+  torch::Tensor out = total.to(x.scalar_type());
+  if (w.shared_down.weight.defined()) {
+    const torch::Tensor inner = activation(at::linear(tokens, w.shared_gate.weight)) * at::linear(tokens, w.shared_up.weight);
+    const torch::Tensor shared = project(inner, w.shared_down, slots.get(layer, Component::kMlpDown, E));
+    out = out + torch::sigmoid(at::linear(tokens, w.shared_expert_gate)) * shared;
+  }
+  return out.view(x.sizes());
 }
 
 torch::Tensor Transformer::forward(const ForwardRequest& request, const AblationSlots& slots) {

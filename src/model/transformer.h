@@ -83,6 +83,10 @@ class Transformer {
   // transform and the bias, on the full hidden vector.
   torch::Tensor project(const torch::Tensor& x, const LinearWeights& linear, const OutputTransform* transform) const;
   torch::Tensor activation(const torch::Tensor& x) const;
+  // A mixture-of-experts MLP on x [B, T, H] (architectures.md §3.8-3.9), with each expert's
+  // ablation transform applied to that expert's output.
+  torch::Tensor experts_forward(int64_t layer, const torch::Tensor& x, const ExpertWeights& w,
+                                const AblationSlots& slots) const;
   // The residual stream rows captured on this stage ([B, rows, H] float32), completed with every
   // other stage's into [B, L+1, H] on every stage.
   torch::Tensor gather_captured(const torch::Tensor& local) const;

@@ -30,13 +30,21 @@ TEST_P(EveryFamily, LoadsWithTheFamilysQuirks) {
   EXPECT_EQ(info.family->name, family);
   EXPECT_EQ(info.model_type, family);
   EXPECT_EQ(info.vocab_size, 128);
-  EXPECT_EQ(info.hidden_size, 32);
+  EXPECT_EQ(info.hidden_size, family == "gpt_oss" ? 64 : 32);  // MXFP4 blocks are 32 wide
   if (family == "qwen2") {
     EXPECT_TRUE(info.qkv_bias);
   }
   if (family == "qwen3") {
     EXPECT_TRUE(info.qk_norm);
     EXPECT_EQ(info.head_dim, 16);
+  }
+  if (family == "gpt_oss") {
+    EXPECT_TRUE(info.attention_sinks);
+    EXPECT_TRUE(info.qkv_bias && info.o_bias);
+    EXPECT_EQ(info.norm_style, NormStyle::kScaleInFloat32);
+    EXPECT_EQ(info.sliding_window, (std::vector<int64_t>{4, 0}));
+    EXPECT_EQ(info.experts.activation_limit, 7.0);
+    EXPECT_FALSE(info.experts.normalize_top_k);
   }
   if (family == "mistral") {
     EXPECT_TRUE(info.tie_word_embeddings);
@@ -112,7 +120,7 @@ TEST_P(EveryFamily, BatchedHiddenStatesEqualOnePromptAtATime) {
   const auto prompts = long_prompts();
   const torch::Tensor batched = model->last_position_hidden_states(model->make_batch(prompts));
   const int64_t L = model->info().num_layers;
-  ASSERT_EQ(batched.sizes(), (std::vector<int64_t>{7, L + 1, 32}));
+  ASSERT_EQ(batched.sizes(), (std::vector<int64_t>{7, L + 1, model->info().hidden_size}));
   EXPECT_EQ(batched.scalar_type(), torch::kFloat32);
   for (size_t i = 0; i < prompts.size(); ++i) {
     const torch::Tensor single = model->last_position_hidden_states(model->make_batch({prompts[i]}));
@@ -256,8 +264,8 @@ TEST_F(BrokenCheckpoint, MoreLayersThanTheCheckpointHoldsNamesTheKey) {
 
 TEST_F(BrokenCheckpoint, UnknownModelTypeListsSupportedOnes) {
   edit_config("\"model_type\": \"qwen3\"", "\"model_type\": \"qwen9\"");
-  EXPECT_NE(load_error().find("supported: 'gemma2', 'gemma3', 'gemma3_text', 'llama', 'mistral', 'mistral3', "
-                              "'phi3', 'qwen2', 'qwen3'"),
+  EXPECT_NE(load_error().find("supported: 'gemma2', 'gemma3', 'gemma3_text', 'gpt_oss', 'llama', 'mistral', 'mistral3', "
+                              "'mixtral', 'phi3', 'qwen2', 'qwen2_moe', 'qwen3', 'qwen3_moe'"),
             std::string::npos)
       << load_error();
 }

@@ -103,7 +103,8 @@ struct Breakage {
 void PrintTo(const Breakage& b, std::ostream* out) { *out << b.fixture << "/" << b.kind; }
 
 const std::string kSupported =
-    "supported: 'gemma2', 'gemma3', 'gemma3_text', 'llama', 'mistral', 'mistral3', 'phi3', 'qwen2', 'qwen3'";
+    "supported: 'gemma2', 'gemma3', 'gemma3_text', 'gpt_oss', 'llama', 'mistral', 'mistral3', 'mixtral', 'phi3', 'qwen2', "
+    "'qwen2_moe', 'qwen3', 'qwen3_moe'";
 
 std::vector<Breakage> breakages() {
   std::vector<Breakage> cases;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -13,11 +14,13 @@ inline std::filesystem::path fixture_model(const std::string& name) {
 }
 
 // One fixture per registered family, "<family>-tiny" (architecture_test checks that every
-// registered family has one).
+// registered family has one), and layout variants "<family>-<variant>-tiny" (the same model
+// stored another way: qwen3_moe-fused-tiny holds qwen3_moe-tiny's weights with fused experts).
 inline const std::vector<std::string>& fixture_model_names() {
   static const std::vector<std::string> names = {
       "llama-tiny",  "mistral-tiny",     "qwen2-tiny",  "qwen3-tiny",   "gemma2-tiny",
-      "gemma3_text-tiny", "gemma3-tiny", "phi3-tiny", "mistral3-tiny"};
+      "gemma3_text-tiny", "gemma3-tiny", "phi3-tiny", "mistral3-tiny", "mixtral-tiny",
+      "qwen2_moe-tiny", "qwen3_moe-tiny", "qwen3_moe-fused-tiny", "gpt_oss-tiny", "gpt_oss-dequantized-tiny"};
   return names;
 }
 
@@ -47,5 +50,7 @@ inline std::vector<std::vector<int64_t>> fixture_prompts() {
 
 // "llama" for "llama-tiny", "gemma3_text" for "gemma3_text-tiny": names of the parameterised tests.
 inline std::string fixture_test_name(const ::testing::TestParamInfo<std::string>& param) {
-  return param.param.substr(0, param.param.find('-'));
+  std::string name = param.param.substr(0, param.param.rfind("-tiny"));
+  std::replace(name.begin(), name.end(), '-', '_');  // "qwen3_moe_fused"
+  return name;
 }

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -98,7 +99,7 @@ RandomModelShape shape_from_options(const cxxopts::ParseResult& options) {
 
 void write_random_model(const fs::path& folder, const RandomModelShape& s) {
   fs::create_directories(folder);
-  const json config = {{"model_type", "llama"},
+  json config = {{"model_type", s.experts > 0 ? "mixtral" : "llama"},
                        {"vocab_size", s.vocab},
                        {"hidden_size", s.hidden},
                        {"intermediate_size", s.intermediate},
@@ -110,6 +111,10 @@ void write_random_model(const fs::path& folder, const RandomModelShape& s) {
                        {"rope_theta", 10000.0},
                        {"torch_dtype", "float32"},
                        {"tie_word_embeddings", false}};
+  if (s.experts > 0) {
+    config["num_local_experts"] = s.experts;
+    config["num_experts_per_tok"] = s.experts_per_token;
+  }
   std::ofstream(folder / "config.json") << config.dump(2);
   std::ofstream(folder / "generation_config.json") << "{}";
   write_random_tokenizer(folder, s.vocab);
@@ -132,9 +137,19 @@ void write_random_model(const fs::path& folder, const RandomModelShape& s) {
     add(p + "self_attn.k_proj.weight", {s.kv_heads * hd, s.hidden}, 0.02, 0.0);
     add(p + "self_attn.v_proj.weight", {s.kv_heads * hd, s.hidden}, 0.02, 0.0);
     add(p + "self_attn.o_proj.weight", {s.hidden, s.heads * hd}, 0.02, 0.0);
-    add(p + "mlp.gate_proj.weight", {s.intermediate, s.hidden}, 0.02, 0.0);
-    add(p + "mlp.up_proj.weight", {s.intermediate, s.hidden}, 0.02, 0.0);
-    add(p + "mlp.down_proj.weight", {s.hidden, s.intermediate}, 0.02, 0.0);
+    if (s.experts == 0) {
+      add(p + "mlp.gate_proj.weight", {s.intermediate, s.hidden}, 0.02, 0.0);
+      add(p + "mlp.up_proj.weight", {s.intermediate, s.hidden}, 0.02, 0.0);
+      add(p + "mlp.down_proj.weight", {s.hidden, s.intermediate}, 0.02, 0.0);
+      continue;
+    }
+    add(p + "block_sparse_moe.gate.weight", {s.experts, s.hidden}, 1.0 / std::sqrt(static_cast<double>(s.hidden)), 0.0);
+    for (int64_t e = 0; e < s.experts; ++e) {
+      const std::string expert = p + "block_sparse_moe.experts." + std::to_string(e) + ".";
+      add(expert + "w1.weight", {s.intermediate, s.hidden}, 0.02, 0.0);
+      add(expert + "w3.weight", {s.intermediate, s.hidden}, 0.02, 0.0);
+      add(expert + "w2.weight", {s.hidden, s.intermediate}, 0.02, 0.0);
+    }
   }
   hf::write_safetensors_checkpoint(folder, tensors, uint64_t{1} << 32);
 }

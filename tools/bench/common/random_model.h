@@ -1,4 +1,4 @@
-// A random-weight Llama-style model folder for benchmarks: config.json, generation_config.json
+// A random-weight Llama-style (or Mixtral-style) model folder for benchmarks: config.json, generation_config.json
 // without EOS (responses always run to their maximum length), float32 safetensors, and a
 // byte-level BPE tokenizer.json covering every id, so that decoding responses costs what it
 // costs for a real model (a few bytes per token).
@@ -14,6 +14,9 @@ namespace heretic::bench {
 
 struct RandomModelShape {
   int64_t hidden = 0, layers = 0, heads = 0, kv_heads = 0, intermediate = 0, vocab = 0;
+  // experts > 0: a Mixtral-style mixture of `experts` SwiGLU experts of `intermediate` each,
+  // `experts_per_token` routed per token, in place of the dense MLP.
+  int64_t experts = 0, experts_per_token = 0;
 };
 
 // The shape given on a benchmark's command line as --hidden, --layers, --heads, --kv-heads,

@@ -1,0 +1,43 @@
+// Qwen2-MoE / Qwen1.5-MoE: Qwen2's attention (q/k/v biases always) with a mixture of num_experts
+// SwiGLU experts on the layers the sparse step selects, routed as Qwen3-MoE (softmax over all,
+// top k, renormalised iff norm_topk_prob), plus a shared expert every token passes through,
+// scaled per token by sigmoid(shared_expert_gate x). Dense layers keep intermediate_size.
+#include "model/architecture.h"
+
+namespace heretic::model {
+
+const ModelFamily& qwen2_moe_family() {
+  static const ModelFamily family = [] {
+    ModelFamily f;
+    f.name = "qwen2_moe";
+    f.model_types = {"qwen2_moe"};
+    f.config_defaults = {{"hidden_act", "silu"},          {"rms_norm_eps", 1e-6},         {"rope_theta", 10000.0},
+                         {"tie_word_embeddings", false},  {"sliding_window", 4096},       {"max_window_layers", 28},
+                         {"use_sliding_window", false},   {"decoder_sparse_step", 1},     {"moe_intermediate_size", 1408},
+                         {"shared_expert_intermediate_size", 5632}, {"num_experts_per_tok", 4}, {"num_experts", 60},
+                         {"norm_topk_prob", false},       {"mlp_only_layers", nlohmann::json::array()}};
+    f.tensors = llama_tensor_names();
+    f.block.attention_bias = AttentionBias::kQkvAlways;
+    f.block.sliding = SlidingLayers::kFromMaxWindowLayers;
+    ExpertsRecipe& e = f.experts;
+    e.count_key = "num_experts";
+    e.intermediate_key = "moe_intermediate_size";
+    e.normalize_key = "norm_topk_prob";
+    e.sparse_step_layers = true;
+    e.shared_intermediate_key = "shared_expert_intermediate_size";
+    e.router = e.fused_router = "layers.{layer}.mlp.gate";
+    e.gate = "layers.{layer}.mlp.experts.{expert}.gate_proj";
+    e.up = "layers.{layer}.mlp.experts.{expert}.up_proj";
+    e.down = "layers.{layer}.mlp.experts.{expert}.down_proj";
+    e.fused_gate_up = "layers.{layer}.mlp.experts.gate_up_proj";
+    e.fused_down = "layers.{layer}.mlp.experts.down_proj";
+    e.shared_gate = "layers.{layer}.mlp.shared_expert.gate_proj";
+    e.shared_up = "layers.{layer}.mlp.shared_expert.up_proj";
+    e.shared_down = "layers.{layer}.mlp.shared_expert.down_proj";
+    e.shared_expert_gate = "layers.{layer}.mlp.shared_expert_gate";
+    return f;
+  }();
+  return family;
+}
+
+}  // namespace heretic::model

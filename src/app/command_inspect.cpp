@@ -118,10 +118,9 @@ int run_inspect(int argc, char** argv) {
     const auto component = static_cast<model::Component>(c);
     int64_t modules = 0;
     for (int64_t layer = 0; layer < info.num_layers; ++layer) modules += info.module_count(layer, component);
-    const std::vector<model::ModuleTensor> first = info.module_tensors(0, component);
-    const std::vector<model::ModuleTensor> last = info.module_tensors(info.num_layers - 1, component);
     std::cout << "  " << model::component_name(component) << ": " << modules << " modules in " << info.num_layers
-              << " layers (" << first.front().name << " .. " << last.back().name << "), weight "
+              << " layers (" << info.module_name(0, component) << " .. "
+              << info.module_name(info.num_layers - 1, component) << "), weight "
               << shape_text(model::abliterable_matrices(layers.front(), component).front()) << "\n";
   }
   const double parameter_bytes = static_cast<double>(model->weights().parameter_bytes());

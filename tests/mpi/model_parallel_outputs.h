@@ -73,9 +73,13 @@ inline Outputs run_model(model::CausalLM& model, const std::vector<std::vector<i
     out.held_layers.push_back(model.weights().holds(i));
     if (!model.weights().holds(i)) continue;
     const model::DecoderLayerWeights& layer = model.weights().layers[static_cast<size_t>(i)];
-    for (const model::LinearWeights* linear : {&layer.q_proj, &layer.k_proj, &layer.v_proj, &layer.o_proj,
-                                               &layer.gate_proj, &layer.up_proj, &layer.down_proj})
-      out.split_bytes += linear->weight.numel() * linear->weight.element_size();
+    const model::ExpertWeights& experts = layer.experts;
+    for (const torch::Tensor* split : {&layer.q_proj.weight, &layer.k_proj.weight, &layer.v_proj.weight,
+                                       &layer.o_proj.weight, &layer.gate_proj.weight, &layer.up_proj.weight,
+                                       &layer.down_proj.weight, &experts.gate, &experts.up, &experts.down,
+                                       &experts.shared_gate.weight, &experts.shared_up.weight,
+                                       &experts.shared_down.weight})
+      if (split->defined()) out.split_bytes += split->numel() * split->element_size();  // dense or MoE layer parts
   }
   return out;
 }

@@ -83,7 +83,8 @@ struct ModelInfo {
   ExpertsInfo experts;
 
   bool is_moe_layer(int64_t layer) const {
-    return experts.count > 0 && experts.layers[static_cast<size_t>(layer)];
+    return experts.count > 0 && layer >= 0 && layer < static_cast<int64_t>(experts.layers.size()) &&
+           experts.layers[static_cast<size_t>(layer)];
   }
 
   const hf::RopeParameters& rope_of_layer(int64_t layer) const;

@@ -219,6 +219,41 @@ INSTANTIATE_TEST_SUITE_P(Modes, AdapterEqualsMergedExport,
                                   config::to_string(param.param.mode);
                          });
 
+// A mixture of experts stored one module per expert gets one LoRA pair per expert (each with
+// its own row norms), and PEFT's merge of them is the merged export; a fused checkpoint, whose
+// experts are one parameter per layer that PEFT cannot address, ends with an InputError naming
+// the tensor and the alternative, before anything is written.
+TEST_F(LoraExportTest, EveryExpertOfAPerExpertMoeGetsItsOwnPairAndFusedExpertsAreRefused) {
+  const fs::path base = dir_ / "base";
+  write_float32_model(fixture_model("mixtral-tiny"), base);
+  const model::ModelInfo info = model::read_model_info(base, "float32");
+  const std::vector<ModuleAblation> plan = mixed_plan(info.num_layers, info.hidden_size);
+  ExportRequest merged;
+  merged.model_folder = base;
+  merged.out_folder = dir_ / "merged";
+  merged.mode = RowNormalization::kPre;
+  merged.plan = plan;
+  export_ablated_model(merged);
+  const LoraExport adapter = export_lora_adapter(request_for(base, plan, RowNormalization::kPre));
+  size_t expected_modules = 0;
+  for (const ModuleAblation& module : plan) expected_modules += module.component == Component::kMlpDown ? 4 : 1;
+  EXPECT_EQ(adapter.modules.size(), expected_modules);  // mixtral-tiny: 4 experts per layer
+  EXPECT_EQ(adapter.modules.back().module.find("block_sparse_moe.experts."), std::string("model.layers.1.").size())
+      << adapter.modules.back().module;
+  write_float32_model(base, dir_ / "applied", dir_ / "adapter");
+  EXPECT_GT(relative_difference(logits_of(dir_ / "merged"), logits_of(base)), 1e-2);
+  EXPECT_LE(relative_difference(logits_of(dir_ / "applied"), logits_of(dir_ / "merged")), 1e-5);
+
+  const fs::path fused = fixture_model("qwen3_moe-fused-tiny");
+  const model::ModelInfo fused_info = model::read_model_info(fused, "float32");
+  LoraExportRequest request = request_for(fused, mixed_plan(fused_info.num_layers, fused_info.hidden_size),
+                                          RowNormalization::kPre, "fused-adapter");
+  const std::string message = heretic::testing::error_of([&] { export_lora_adapter(request); });
+  EXPECT_NE(message.find("model.layers.0.mlp.experts.down_proj"), std::string::npos) << message;
+  EXPECT_NE(message.find("export_format = \"merged\""), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(dir_ / "fused-adapter"));
+}
+
 // ---- The files PEFT reads ------------------------------------------------------------------------
 
 TEST_F(LoraExportTest, FilesFollowPeftsNamingAndConfigListsExactlyTheAblatedModules) {

@@ -78,14 +78,16 @@ TEST(MainJobMpi, TensorParallelTwoRanksComputeTheOneRankRun) {
   expect_the_one_rank_run(dir / "one", one.out, dir / "tp", tp.out, 10);
 }
 
-// Pipeline stages: 2 stages on 2 ranks, and 2 stages of 2 tensor-parallel ranks on 4, whose
-// exports (trials 2-4: written by ranks 0, 1 and 2, i.e. by both stages) one process repeats.
+// Pipeline stages: 2 stages on 2 ranks (batches in 3 micro-batches), and 2 stages of 2
+// tensor-parallel ranks on 4 (in 2, the default), whose exports (trials 2-4: written by ranks 0,
+// 1 and 2, i.e. by both stages) one process repeats.
 TEST(MainJobMpi, PipelineStagesComputeTheOneRankRun) {
   const auto dir = scratch("pipeline");
   const std::string search =
       "n_trials = 5\nn_startup_trials = 3\nseed = 11\nmax_response_length = 12\nrow_normalization = \"full\"\n";
   std::ofstream(dir / "one.toml") << search << organism_job(dir / "one");
-  std::ofstream(dir / "p2.toml") << search << organism_job(dir / "p2") << "[mpi]\npipeline_stages = 2\n";
+  std::ofstream(dir / "p2.toml") << search << organism_job(dir / "p2")
+                                 << "[mpi]\npipeline_stages = 2\npipeline_micro_batches = 3\n";
   std::ofstream(dir / "t2p2.toml") << search << organism_job(dir / "t2p2") << "export = [2, 3, 4]\n"
                                    << "[mpi]\npipeline_stages = 2\ntensor_parallel = 2\n";
   const auto one = run_process(one_process() + " --config " + shell_quote((dir / "one.toml").string()));

@@ -203,8 +203,9 @@ torch::Tensor Transformer::gather_captured(const torch::Tensor& local) const {
   return torch::cat(rows, 1);
 }
 
-torch::Tensor Transformer::logits(const torch::Tensor& hidden) const {
+torch::Tensor Transformer::logits(const torch::Tensor& hidden, bool shared) const {
   if (pipeline_ != nullptr && !pipeline_->position().last()) {
+    if (!shared) return {};
     std::vector<int64_t> shape = hidden.sizes().vec();
     shape.back() = info_.vocab_size;
     torch::Tensor logits = torch::empty(shape, hidden.options().dtype(torch::kFloat32));
@@ -215,7 +216,7 @@ torch::Tensor Transformer::logits(const torch::Tensor& hidden) const {
   if (info_.final_logit_softcap > 0.0)
     logits = torch::tanh(logits / info_.final_logit_softcap) * info_.final_logit_softcap;
   logits = logits.to(torch::kFloat32);
-  if (pipeline_ != nullptr) pipeline_->broadcast(logits, pipeline_->stages() - 1);
+  if (pipeline_ != nullptr && shared) pipeline_->broadcast(logits, pipeline_->stages() - 1);
   return logits;
 }
 

@@ -18,10 +18,12 @@ namespace heretic::dist {
 
 class CommunicatorPipelineGroup : public model::PipelineGroup {
  public:
-  explicit CommunicatorPipelineGroup(std::unique_ptr<Communicator> comm) : comm_(std::move(comm)) {}
+  explicit CommunicatorPipelineGroup(std::unique_ptr<Communicator> comm, int micro_batches = 1)
+      : comm_(std::move(comm)), micro_batches_(micro_batches) {}
 
   int stage() const override { return comm_->rank(); }
   int stages() const override { return comm_->size(); }
+  int micro_batches() const override { return micro_batches_; }
 
   void send_to_next(const torch::Tensor& tensor) override {
     const torch::Tensor host = tensor.to(torch::kCPU).contiguous();
@@ -56,6 +58,7 @@ class CommunicatorPipelineGroup : public model::PipelineGroup {
  private:
   static constexpr int kActivationTag = 7201;
   std::unique_ptr<Communicator> comm_;
+  int micro_batches_ = 1;
   int64_t sent_bytes_ = 0;
 };
 

@@ -91,7 +91,8 @@ std::unique_ptr<Run> Run::load(const config::Config& config, int cpu_threads, co
   if (config.mpi.tensor_parallel > 1) group = std::make_shared<dist::CommunicatorTensorGroup>(std::move(tensor_comm));
   std::shared_ptr<model::PipelineGroup> pipeline;
   if (config.mpi.pipeline_stages > 1)
-    pipeline = std::make_shared<dist::CommunicatorPipelineGroup>(std::move(pipeline_comm));
+    pipeline = std::make_shared<dist::CommunicatorPipelineGroup>(std::move(pipeline_comm),
+                                                                 config.mpi.pipeline_micro_batches);
   run->engine_ = Engine::load(config, torch::Device(device), std::move(group), std::move(pipeline));
   return run;
 }

@@ -55,6 +55,9 @@ struct MpiConfig {
   int ranks_per_trial = 1;
   int tensor_parallel = 1;  // ranks that hold one model copy split by heads and MLP columns
   int pipeline_stages = 1;  // contiguous layer ranges of one model copy, one per stage
+  // Micro-batches a forward pass splits its batch into so that the stages overlap; absent from
+  // the file: pipeline_stages.
+  int pipeline_micro_batches = 1;
   CommBackend backend = CommBackend::kAuto;
   // After a stop signal, how long trials in flight may take to finish before they are abandoned
   // (they run again on resume).

@@ -435,6 +435,8 @@ Config read_config(const toml::table& document, Diagnostics& diagnostics) {
   c.mpi.ranks_per_trial = static_cast<int>(mpi.integer("ranks_per_trial", d.mpi.ranks_per_trial, 1, 1'000'000));
   c.mpi.tensor_parallel = static_cast<int>(mpi.integer("tensor_parallel", d.mpi.tensor_parallel, 1, 1'000'000));
   c.mpi.pipeline_stages = static_cast<int>(mpi.integer("pipeline_stages", d.mpi.pipeline_stages, 1, 1'000'000));
+  c.mpi.pipeline_micro_batches = static_cast<int>(
+      mpi.optional_integer("pipeline_micro_batches", 1, 1'000'000).value_or(c.mpi.pipeline_stages));
   const std::string backend = mpi.choice("backend", "auto", {"auto", "mpi", "nccl"});
   c.mpi.backend = backend == "mpi" ? CommBackend::kMpi : backend == "nccl" ? CommBackend::kNccl : CommBackend::kAuto;
   c.mpi.stop_grace_seconds = mpi.number("stop_grace_seconds", d.mpi.stop_grace_seconds, 0.0, 1e9);

@@ -153,6 +153,7 @@ std::string to_toml(const Config& c) {
   out << "ranks_per_trial = " << c.mpi.ranks_per_trial << "\n";
   out << "tensor_parallel = " << c.mpi.tensor_parallel << "\n";
   out << "pipeline_stages = " << c.mpi.pipeline_stages << "\n";
+  out << "pipeline_micro_batches = " << c.mpi.pipeline_micro_batches << "\n";
   out << "backend = " << toml_string(to_string(c.mpi.backend)) << "\n";
   out << "stop_grace_seconds = " << toml_float(c.mpi.stop_grace_seconds) << "\n";
   out << "memory_per_rank = "

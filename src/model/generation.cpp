@@ -43,6 +43,7 @@ std::vector<std::vector<int64_t>> CausalLM::generate_greedy(const Batch& batch, 
   // so Phi-3's generate recomputes the whole sequence at the step that reaches switch + 1 slots.
   const int64_t rope_switch = transformer_.rope_switch_length();
   const bool keep_ids = penalty != 1.0 || rope_switch > 0;
+  PipelineGroup* pipeline = transformer_.pipeline_group();
 
   for (int64_t step = 0; step < max_new_tokens; ++step) {
     ForwardRequest request;
@@ -58,9 +59,16 @@ std::vector<std::vector<int64_t>> CausalLM::generate_greedy(const Batch& batch, 
       request.position_ids = position_ids_from_mask(mask);
     }
     const torch::Tensor normed = transformer_.forward(request, slots_);  // [b, 1, H]
-    torch::Tensor logits = transformer_.logits(normed).squeeze(1);       // [b, V] float32
-    if (penalty != 1.0) apply_repetition_penalty(logits, seen, penalty);
-    const torch::Tensor next = logits.argmax(-1);  // [b] first maximum
+    // Under a pipeline the last stage picks the tokens and shares only them, not the logits.
+    torch::Tensor next;  // [b] int64, the first maximum of each row's logits
+    if (pipeline == nullptr || pipeline->position().last()) {
+      torch::Tensor logits = transformer_.logits(normed, /*shared=*/false).squeeze(1);  // [b, V] float32
+      if (penalty != 1.0) apply_repetition_penalty(logits, seen, penalty);
+      next = logits.argmax(-1);
+    } else {
+      next = torch::empty({normed.size(0)}, torch::TensorOptions().dtype(torch::kInt64).device(device_));
+    }
+    if (pipeline != nullptr) pipeline->broadcast(next, pipeline->stages() - 1);
     const torch::Tensor next_cpu = next.to(torch::kCPU);
     const auto tokens = next_cpu.accessor<int64_t, 1>();
 

@@ -27,6 +27,17 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const tor
   return {key_store.narrow(2, 0, length_ + tokens), value_store.narrow(2, 0, length_ + tokens)};
 }
 
+KVCache KVCache::rows(int64_t begin, int64_t count) const {
+  KVCache view;
+  for (const auto& key : keys_) view.keys_.push_back(key.narrow(0, begin, count));
+  for (const auto& value : values_) view.values_.push_back(value.narrow(0, begin, count));
+  view.first_layer_ = first_layer_;
+  view.batch_ = count;
+  view.capacity_ = capacity_;
+  view.length_ = length_;
+  return view;
+}
+
 void KVCache::keep_rows(const torch::Tensor& rows) {
   for (auto& key : keys_) key = key.index_select(0, rows);
   for (auto& value : values_) value = value.index_select(0, rows);

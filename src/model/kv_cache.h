@@ -27,10 +27,17 @@ class KVCache {
   // Forgets every slot; the next append() writes from slot 0 (a full recompute).
   void reset() { length_ = 0; }
 
+  // Rows begin .. begin + count - 1 as a cache of their own, sharing this one's storage and
+  // length: what a micro-batch of the batch appends to (pipeline_stages.h). Advance this cache
+  // once every micro-batch has appended, not the views.
+  KVCache rows(int64_t begin, int64_t count) const;
+
   // Keeps only the given rows (int64 indices into the current batch), e.g. unfinished ones.
   void keep_rows(const torch::Tensor& rows);
 
  private:
+  KVCache() = default;
+
   std::vector<torch::Tensor> keys_;    // per layer [B, kv_heads, capacity, hd]
   std::vector<torch::Tensor> values_;  // per layer [B, kv_heads, capacity, hd]
   int64_t first_layer_ = 0;

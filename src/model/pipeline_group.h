@@ -17,6 +17,9 @@ class PipelineGroup {
   virtual int stage() const = 0;
   virtual int stages() const = 0;
   PipelineStage position() const { return {stage(), stages()}; }
+  // Micro-batches a forward pass splits its batch into (micro_batch_rows), so that the stages
+  // overlap; 1 sends the whole batch at once and the stages compute one after the other.
+  virtual int micro_batches() const { return 1; }
 
   // Hands `tensor` to the next stage, which receives it with receive_from_previous.
   virtual void send_to_next(const torch::Tensor& tensor) = 0;

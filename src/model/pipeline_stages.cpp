@@ -12,6 +12,8 @@ LayerRange PipelineStage::layers(int64_t num_layers) const {
   return {first, base + (index < longer ? 1 : 0)};
 }
 
+RowRange micro_batch_rows(int64_t rows, int index, int count) { return PipelineStage{index, count}.layers(rows); }
+
 std::string pipeline_problem(const ModelInfo& info, int stages) {
   if (stages < 1) return "must be at least 1";
   if (info.num_layers < stages)

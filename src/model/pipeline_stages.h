@@ -37,6 +37,13 @@ struct PipelineStage {
   LayerRange layers(int64_t num_layers) const;
 };
 
+// Micro-batches: a batch's rows split into contiguous ranges that go through the stages one
+// after the other, so that stage s computes micro-batch j while stage s + 1 computes j - 1.
+// Micro-batch `index` of `count` of `rows` rows, split as the layers are: as even as possible,
+// the first rows mod count one row more (10 rows in 4: 3, 3, 2, 2). `count` at most `rows`.
+using RowRange = LayerRange;
+RowRange micro_batch_rows(int64_t rows, int index, int count);
+
 // Why `info` cannot be split into `stages` pipeline stages, or "" when it can: every stage
 // needs at least one layer.
 std::string pipeline_problem(const ModelInfo& info, int stages);

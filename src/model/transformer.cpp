@@ -1,7 +1,11 @@
 #include "model/transformer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "model/tensor_view.h"
 
@@ -193,43 +197,67 @@ torch::Tensor Transformer::forward(const ForwardRequest& request, const Ablation
   const int64_t L = info_.num_layers;
   const bool first_stage = pipeline_ == nullptr || pipeline_->position().first();
   const bool last_stage = pipeline_ == nullptr || pipeline_->position().last();
-  torch::Tensor hidden;  // [B, T, H]
-  if (first_stage) {
-    hidden = torch::embedding(weights_.embed_tokens, request.input_ids);  // exact gather
-    if (info_.embedding_scale > 0.0)  // Gemma: sqrt(H) rounded to the model dtype, product in it
-      hidden = hidden * torch::scalar_tensor(info_.embedding_scale, hidden.options());
-  } else {
-    hidden = torch::empty({B, T, info_.hidden_size}, request.input_ids.options().dtype(dtype_));
-    pipeline_->receive_from_previous(hidden);
-  }
-
-  std::map<int64_t, AttentionMask> masks;
-  for (const int64_t window : std::set<int64_t>(info_.sliding_window.begin(), info_.sliding_window.end()))
-    masks[window] = build_attention_mask(request.attention_mask, T, window, dtype_);
+  const torch::TensorOptions options = request.input_ids.options().dtype(dtype_);
+  // RoPE of the whole batch (the variants that depend on the sequence length see the batch's);
+  // each micro-batch takes its rows of it, of the masks and of the KV cache.
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> cos_sin;  // [B, T, rd] each, per table
   for (RopeTable& table : ropes_)
-    std::tie(table.cos, table.sin) =
-        table.rope->cos_sin(request.position_ids, dtype_, request.rope_sequence_length);  // [B, T, rd] each
+    cos_sin.push_back(table.rope->cos_sin(request.position_ids, dtype_, request.rope_sequence_length));
+  const int64_t wanted = pipeline_ == nullptr ? 1 : pipeline_->micro_batches();
+  const int count = static_cast<int>(std::clamp<int64_t>(wanted, 1, std::max<int64_t>(B, 1)));
 
-  std::vector<torch::Tensor> captured;  // a row of [B, H] per layer here (and the final norm)
-  for (int64_t layer = held_.first; layer < held_.end(); ++layer) {
-    if (request.last_position_hidden != nullptr) captured.push_back(hidden.select(1, hidden.size(1) - 1));
-    const bool last_only = request.last_position_only && layer == L - 1;
-    hidden = layer_forward(layer, hidden, masks, request.cache, last_only, slots);
+  // A micro-batch's rows through this stage's layers: received from the previous stage (or
+  // embedded), handed to the next (or normed). Stage s runs micro-batch j while s + 1 runs j - 1.
+  std::vector<torch::Tensor> outputs, captured;  // per micro-batch: [b, T or 1, H], [b, rows, H]
+  for (int index = 0; index < count; ++index) {
+    const RowRange rows = micro_batch_rows(B, index, count);
+    torch::Tensor hidden;  // [b, T, H]
+    if (first_stage) {
+      hidden = torch::embedding(weights_.embed_tokens, request.input_ids.narrow(0, rows.first, rows.count));
+      if (info_.embedding_scale > 0.0)  // Gemma: sqrt(H) rounded to the model dtype, product in it
+        hidden = hidden * torch::scalar_tensor(info_.embedding_scale, hidden.options());
+    } else {
+      hidden = torch::empty({rows.count, T, info_.hidden_size}, options);
+      pipeline_->receive_from_previous(hidden);
+    }
+    std::map<int64_t, AttentionMask> masks;
+    const torch::Tensor attention_mask = request.attention_mask.narrow(0, rows.first, rows.count);
+    for (const int64_t window : std::set<int64_t>(info_.sliding_window.begin(), info_.sliding_window.end()))
+      masks[window] = build_attention_mask(attention_mask, T, window, dtype_);
+    for (size_t i = 0; i < ropes_.size(); ++i) {
+      ropes_[i].cos = cos_sin[i].first.narrow(0, rows.first, rows.count);
+      ropes_[i].sin = cos_sin[i].second.narrow(0, rows.first, rows.count);
+    }
+    std::optional<KVCache> cache_rows;  // the whole cache when the batch is one micro-batch
+    if (request.cache != nullptr && count > 1) cache_rows = request.cache->rows(rows.first, rows.count);
+    KVCache* cache = cache_rows ? &*cache_rows : request.cache;
+
+    std::vector<torch::Tensor> rows_captured;  // a row of [b, H] per layer here (and the final norm)
+    for (int64_t layer = held_.first; layer < held_.end(); ++layer) {
+      if (request.last_position_hidden != nullptr) rows_captured.push_back(hidden.select(1, hidden.size(1) - 1));
+      const bool last_only = request.last_position_only && layer == L - 1;
+      hidden = layer_forward(layer, hidden, masks, cache, last_only, slots);
+    }
+    if (!last_stage) {
+      pipeline_->send_to_next(hidden);
+    } else {
+      if (request.last_position_only) hidden = hidden.narrow(1, hidden.size(1) - 1, 1);
+      const torch::Tensor normed = rms_norm(hidden, weights_.final_norm);
+      if (request.last_position_hidden != nullptr) rows_captured.push_back(normed.select(1, normed.size(1) - 1));
+      outputs.push_back(normed);
+    }
+    if (request.last_position_hidden != nullptr) captured.push_back(torch::stack(rows_captured, 1));
   }
   for (RopeTable& table : ropes_) table.cos = table.sin = torch::Tensor();
   if (request.cache != nullptr) request.cache->advance(T);
-  if (!last_stage) pipeline_->send_to_next(hidden);
   const int64_t positions = request.last_position_only ? 1 : T;
-  torch::Tensor normed;  // [B, T or 1, H]
-  if (last_stage) {
-    if (request.last_position_only) hidden = hidden.narrow(1, hidden.size(1) - 1, 1);
-    normed = rms_norm(hidden, weights_.final_norm);
-    if (request.last_position_hidden != nullptr) captured.push_back(normed.select(1, normed.size(1) - 1));
-  } else {
-    normed = torch::zeros({B, positions, info_.hidden_size}, hidden.options());
-  }
-  if (request.last_position_hidden != nullptr)
-    *request.last_position_hidden = gather_captured(torch::stack(captured, 1).to(torch::kFloat32));  // [B, L+1, H]
+  // [B, T or 1, H]; the other stages' zeros are completed by logits().
+  const torch::Tensor normed = !last_stage    ? torch::zeros({B, positions, info_.hidden_size}, options)
+                               : count == 1 ? outputs.front()
+                                            : torch::cat(outputs, 0);
+  if (request.last_position_hidden != nullptr)  // [B, L+1, H]
+    *request.last_position_hidden =
+        gather_captured((count == 1 ? captured.front() : torch::cat(captured, 0)).to(torch::kFloat32));
   return normed;
 }
 
@@ -247,8 +275,9 @@ torch::Tensor Transformer::gather_captured(const torch::Tensor& local) const {
   return torch::cat(rows, 1);
 }
 
-torch::Tensor Transformer::logits(const torch::Tensor& hidden) const {
+torch::Tensor Transformer::logits(const torch::Tensor& hidden, bool shared) const {
   if (pipeline_ != nullptr && !pipeline_->position().last()) {
+    if (!shared) return {};
     std::vector<int64_t> shape = hidden.sizes().vec();
     shape.back() = info_.vocab_size;
     torch::Tensor logits = torch::empty(shape, hidden.options().dtype(torch::kFloat32));
@@ -259,7 +288,7 @@ torch::Tensor Transformer::logits(const torch::Tensor& hidden) const {
   if (info_.final_logit_softcap > 0.0)
     logits = torch::tanh(logits / info_.final_logit_softcap) * info_.final_logit_softcap;
   logits = logits.to(torch::kFloat32);
-  if (pipeline_ != nullptr) pipeline_->broadcast(logits, pipeline_->stages() - 1);
+  if (pipeline_ != nullptr && shared) pipeline_->broadcast(logits, pipeline_->stages() - 1);
   return logits;
 }
 

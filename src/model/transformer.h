@@ -65,8 +65,9 @@ class Transformer {
   // last_position_hidden is filled on every stage (each stage's rows shared with the others).
   torch::Tensor forward(const ForwardRequest& request, const AblationSlots& slots);
   // lm_head on [..., H] in the model dtype (soft-capped where the family does), returned as
-  // float32 [..., V]. Under a pipeline the last stage computes it and every stage returns it.
-  torch::Tensor logits(const torch::Tensor& hidden) const;
+  // float32 [..., V]. Under a pipeline the last stage computes it and every stage returns it,
+  // or, with `shared` false, the last stage alone (the others get an undefined tensor).
+  torch::Tensor logits(const torch::Tensor& hidden, bool shared = true) const;
 
   // The RoPE table whose inverse frequencies change with the sequence length at this length
   // (longrope's switch from short to long factors), or 0 when none does.

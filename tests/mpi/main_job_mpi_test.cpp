@@ -15,37 +15,19 @@
 
 #include "io/journal.h"
 #include "io/results_file.h"
+#include "tests/mpi/main_job_runs.h"
 #include "tests/support/run_process.h"
 
 namespace heretic {
 namespace {
 
+using heretic::testing::baseline_of;
+using heretic::testing::mpirun;
+using heretic::testing::organism_job;
 using heretic::testing::read_whole_file;
 using heretic::testing::run_process;
+using heretic::testing::scratch;
 using heretic::testing::shell_quote;
-
-std::string mpirun(int ranks) {
-  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + shell_quote(HERETIC_MPIEXEC) + " -n " +
-         std::to_string(ranks) + " --oversubscribe " + shell_quote(HERETIC_EXECUTABLE);
-}
-
-std::filesystem::path scratch(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("heretic-mpi-" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-// A job on the model organism with its own prompt files.
-std::string organism_job(const std::filesystem::path& out, const std::string& bad_prompts_file = "harmful_train.txt") {
-  const std::string fixture = std::string(HERETIC_SOURCE_DIR) + "/tests/fixtures/organism";
-  return "model = \"" + fixture + "/model\"\n" +
-         "[good_prompts]\ndataset = \"" + fixture + "/prompts/harmless_train.txt\"\nsplit = \"[:400]\"\n" +
-         "[bad_prompts]\ndataset = \"" + fixture + "/prompts/" + bad_prompts_file + "\"\nsplit = \"[:400]\"\n" +
-         "[scorer.KeywordRate.prompts]\ndataset = \"" + fixture + "/prompts/harmful_test.txt\"\n" +
-         "[scorer.KLDivergence.prompts]\ndataset = \"" + fixture + "/prompts/harmless_test.txt\"\n" +
-         "[output]\ndir = \"" + out.string() + "\"\n";
-}
 
 // A short search on the organism: three random trials with responses cut at 16 tokens.
 std::string short_search(const std::filesystem::path& out) {
@@ -93,10 +75,6 @@ TEST(MainJobMpi, OneTwoAndThreeRanksComputeTheSameDirectionsAndScores) {
   const auto three = run_process(mpirun(3) + " --config " + shell_quote((dir / "three.toml").string()));
   ASSERT_EQ(three.exit_code, 0) << three.out << three.err;
 
-  auto baseline_of = [](const std::string& out) {
-    std::smatch match;
-    return std::regex_search(out, match, std::regex(R"(baseline: ([^(]*))")) ? match[1].str() : std::string("none");
-  };
   EXPECT_NE(baseline_of(one.out), "none") << one.out;
   EXPECT_EQ(baseline_of(two.out), baseline_of(one.out));
   EXPECT_EQ(baseline_of(three.out), baseline_of(one.out));
@@ -133,82 +111,6 @@ TEST(MainJobMpi, OneTwoAndThreeRanksComputeTheSameDirectionsAndScores) {
     }
   }
   EXPECT_EQ(io::read_results(dir / "three" / "results.h5").run.world_size, 3);
-}
-
-// Tensor parallelism (mpi.tensor_parallel = 2): two ranks hold one copy of the organism, each
-// with half of every block's heads and MLP columns, and compute what one rank holding all of it
-// computes: the same baseline, directions (1e-5), trials, refusal counts, KL values (1e-5
-// relative) and Pareto front of a seeded 10-trial search (TPE after 4 random trials).
-std::string baseline_of(const std::string& out) {
-  std::smatch match;
-  return std::regex_search(out, match, std::regex(R"(baseline: ([^(]*))")) ? match[1].str() : std::string("none");
-}
-
-// A model-parallel run (`other`) found the one-rank run's (`one`) baseline, directions, trials
-// (refusals, KL) and Pareto front: the sums and stage hand-offs change nothing a user sees.
-void expect_the_one_rank_run(const std::filesystem::path& one_dir, const std::string& one_out,
-                             const std::filesystem::path& other_dir, const std::string& other_out, size_t trials) {
-  EXPECT_NE(baseline_of(one_out), "none") << one_out;
-  EXPECT_EQ(baseline_of(other_out), baseline_of(one_out));
-  const io::Results a = io::read_results(one_dir / "results.h5");
-  const io::Results b = io::read_results(other_dir / "results.h5");
-  ASSERT_EQ(a.directions.values.size(), b.directions.values.size());
-  ASSERT_FALSE(a.directions.values.empty());
-  for (size_t i = 0; i < a.directions.values.size(); ++i) {
-    ASSERT_NEAR(a.directions.values[i], b.directions.values[i], 1e-5) << "element " << i;
-  }
-  ASSERT_EQ(a.trials.size(), trials);
-  ASSERT_EQ(b.trials.size(), trials);
-  for (size_t i = 0; i < a.trials.size(); ++i) {
-    EXPECT_EQ(a.trials[i].params_json, b.trials[i].params_json);
-    EXPECT_EQ(a.trials[i].refusals, b.trials[i].refusals);
-    EXPECT_NEAR(a.trials[i].kl, b.trials[i].kl, 1e-5 * std::max(1e-3, std::abs(a.trials[i].kl)));
-  }
-  EXPECT_EQ(a.pareto, b.pareto);
-  EXPECT_FALSE(a.pareto.empty());
-}
-
-TEST(MainJobMpi, TensorParallelTwoRanksComputeTheOneRankRun) {
-  const auto dir = scratch("tensor-parallel");
-  const std::string search =
-      "n_trials = 10\nn_startup_trials = 4\nseed = 7\nmax_response_length = 16\nrow_normalization = \"full\"\n";
-  std::ofstream(dir / "one.toml") << search << organism_job(dir / "one");
-  std::ofstream(dir / "tp.toml") << search << organism_job(dir / "tp") << "[mpi]\ntensor_parallel = 2\n";
-  const auto one = run_process(shell_quote(HERETIC_EXECUTABLE) + " --config " + shell_quote((dir / "one.toml").string()));
-  ASSERT_EQ(one.exit_code, 0) << one.out << one.err;
-  const auto tp = run_process(mpirun(2) + " --config " + shell_quote((dir / "tp.toml").string()));
-  ASSERT_EQ(tp.exit_code, 0) << tp.out << tp.err;
-  EXPECT_NE(tp.out.find("1 worker group(s) of 2 rank(s)"), std::string::npos) << tp.out;
-  expect_the_one_rank_run(dir / "one", one.out, dir / "tp", tp.out, 10);
-}
-
-// Pipeline stages: 2 stages on 2 ranks, and 2 stages of 2 tensor-parallel ranks on 4.
-TEST(MainJobMpi, PipelineStagesComputeTheOneRankRun) {
-  const auto dir = scratch("pipeline");
-  const std::string search =
-      "n_trials = 5\nn_startup_trials = 3\nseed = 11\nmax_response_length = 12\nrow_normalization = \"full\"\n";
-  std::ofstream(dir / "one.toml") << search << organism_job(dir / "one");
-  std::ofstream(dir / "p2.toml") << search << organism_job(dir / "p2") << "[mpi]\npipeline_stages = 2\n";
-  std::ofstream(dir / "t2p2.toml") << search << organism_job(dir / "t2p2")
-                                   << "[mpi]\npipeline_stages = 2\ntensor_parallel = 2\n";
-  const auto one = run_process(shell_quote(HERETIC_EXECUTABLE) + " --config " + shell_quote((dir / "one.toml").string()));
-  ASSERT_EQ(one.exit_code, 0) << one.out << one.err;
-  {
-    SCOPED_TRACE("pipeline_stages = 2");
-    const auto p2 = run_process(mpirun(2) + " --config " + shell_quote((dir / "p2.toml").string()));
-    ASSERT_EQ(p2.exit_code, 0) << p2.out << p2.err;
-    EXPECT_NE(p2.out.find("1 worker group(s) of 2 rank(s)"), std::string::npos) << p2.out;
-    expect_the_one_rank_run(dir / "one", one.out, dir / "p2", p2.out, 5);
-    // Each stage logs what it sent to the other per trial.
-    EXPECT_NE(read_whole_file(dir / "p2" / "logs" / "rank-00001.log").find("pipeline stages:"), std::string::npos);
-  }
-  {
-    SCOPED_TRACE("tensor_parallel = 2 x pipeline_stages = 2");
-    const auto t2p2 = run_process(mpirun(4) + " --config " + shell_quote((dir / "t2p2.toml").string()));
-    ASSERT_EQ(t2p2.exit_code, 0) << t2p2.out << t2p2.err;
-    EXPECT_NE(t2p2.out.find("1 worker group(s) of 4 rank(s)"), std::string::npos) << t2p2.out;
-    expect_the_one_rank_run(dir / "one", one.out, dir / "t2p2", t2p2.out, 5);
-  }
 }
 
 TEST(MainJobMpi, PipelineStagesThatDoNotFitTheModelOrTheWorldAreRefused) {

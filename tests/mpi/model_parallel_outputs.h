@@ -138,6 +138,7 @@ class TakingTurnsPipeline : public model::PipelineGroup {
       : pipeline_(std::move(pipeline)), turn_(turn) {}
   int stage() const override { return pipeline_->stage(); }
   int stages() const override { return pipeline_->stages(); }
+  int micro_batches() const override { return pipeline_->micro_batches(); }
   void send_to_next(const torch::Tensor& tensor) override {
     wait_without_turn(turn_, [&] { pipeline_->send_to_next(tensor); });
   }

@@ -2,7 +2,8 @@
 // of 2 tensor-parallel ranks each (4 ranks, stage-major). Each rank loads only its stage's
 // layers (and slices of them) of the organism and of every family's fixture, and every rank
 // returns what one rank holding the whole model computes: hidden states of every layer,
-// next-token logits, greedy responses, with and without each kind of ablation.
+// next-token logits, greedy responses, with and without each kind of ablation, whether a batch
+// goes through the stages whole or in micro-batches.
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -21,6 +22,7 @@ namespace fs = std::filesystem;
 struct Layout {
   int tensor_parallel = 1;
   int stages = 2;
+  int micro_batches = 1;
 };
 
 // Each rank of an in-process world of t x p ranks loads its part and runs the same prompts.
@@ -34,7 +36,8 @@ std::vector<Outputs> run_pipeline(const fs::path& folder, Layout layout,
   const auto errors = dist::run_in_process(ranks, [&](dist::Communicator& comm) {
     const int t = layout.tensor_parallel;
     auto tensor_comm = comm.split(comm.rank() / t, comm.rank());
-    auto pipeline_comm = std::make_shared<dist::CommunicatorPipelineGroup>(comm.split(comm.rank() % t, comm.rank()));
+    auto pipeline_comm = std::make_shared<dist::CommunicatorPipelineGroup>(comm.split(comm.rank() % t, comm.rank()),
+                                                                           layout.micro_batches);
     std::unique_lock<std::mutex> my_turn(turn);
     std::shared_ptr<model::TensorParallelGroup> group;
     if (t > 1)
@@ -113,6 +116,17 @@ TEST(PipelineParallel, OrganismOnTwoStagesOfTwoTensorRanksComputesWhatOneRankCom
   expect_same_as_one_rank(organism(), {2, 2}, organism_prompts());
 }
 
+// Micro-batches (mpi.pipeline_micro_batches): the 3 prompts as 2 + 1 and as 1 + 1 + 1 rows, on
+// 2 stages and on 2 stages of 2 tensor-parallel ranks, through prefill and the decode steps
+// (each micro-batch's KV cache is its rows of the batch's, rows leaving as they finish).
+TEST(PipelineParallel, OrganismInMicroBatchesComputesWhatOneRankComputes) {
+  for (const Layout layout : {Layout{1, 2, 2}, Layout{1, 2, 3}, Layout{2, 2, 2}}) {
+    SCOPED_TRACE(std::to_string(layout.tensor_parallel) + " x " + std::to_string(layout.stages) + ", " +
+                 std::to_string(layout.micro_batches) + " micro-batches");
+    expect_same_as_one_rank(organism(), layout, organism_prompts());
+  }
+}
+
 class EveryFamily : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EveryFamily, TwoStagesComputeWhatOneRankComputes) {
@@ -121,6 +135,12 @@ TEST_P(EveryFamily, TwoStagesComputeWhatOneRankComputes) {
 
 TEST_P(EveryFamily, TwoStagesOfTwoTensorRanksComputeWhatOneRankComputes) {
   expect_same_as_one_rank(fixture_model(GetParam()), {2, 2}, fixture_prompts());
+}
+
+// 4 prompts in 3 micro-batches (2 + 1 + 1 rows) of different lengths: each micro-batch has its
+// own padding, sliding windows and RoPE rows.
+TEST_P(EveryFamily, TwoStagesInMicroBatchesComputeWhatOneRankComputes) {
+  expect_same_as_one_rank(fixture_model(GetParam()), {1, 2, 3}, fixture_prompts());
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, EveryFamily, ::testing::ValuesIn(fixture_model_names()), fixture_test_name);
@@ -150,6 +170,9 @@ TEST(PipelineParallel, StagesHoldContiguousLayerRangesAsEvenAsPossible) {
   EXPECT_EQ(range(3, 4, 10), std::make_pair(int64_t{8}, int64_t{2}));
   EXPECT_EQ(range(1, 2, 3), std::make_pair(int64_t{2}, int64_t{1}));
   EXPECT_EQ(range(0, 1, 3), std::make_pair(int64_t{0}, int64_t{3}));
+  // Micro-batches split a batch's rows by the same rule.
+  const model::RowRange rows = model::micro_batch_rows(10, 2, 4);
+  EXPECT_EQ(std::make_pair(rows.first, rows.count), std::make_pair(int64_t{6}, int64_t{2}));
 
   model::ModelInfo info;
   info.num_layers = 3;

@@ -6,6 +6,8 @@
 
 namespace heretic::model {
 
+ExpertsRecipe qwen_moe_experts();  // family_qwen3_moe.cpp
+
 const ModelFamily& qwen2_moe_family() {
   static const ModelFamily family = [] {
     ModelFamily f;
@@ -19,18 +21,9 @@ const ModelFamily& qwen2_moe_family() {
     f.tensors = llama_tensor_names();
     f.block.attention_bias = AttentionBias::kQkvAlways;
     f.block.sliding = SlidingLayers::kFromMaxWindowLayers;
+    f.experts = qwen_moe_experts();
     ExpertsRecipe& e = f.experts;
-    e.count_key = "num_experts";
-    e.intermediate_key = "moe_intermediate_size";
-    e.normalize_key = "norm_topk_prob";
-    e.sparse_step_layers = true;
     e.shared_intermediate_key = "shared_expert_intermediate_size";
-    e.router = e.fused_router = "layers.{layer}.mlp.gate";
-    e.gate = "layers.{layer}.mlp.experts.{expert}.gate_proj";
-    e.up = "layers.{layer}.mlp.experts.{expert}.up_proj";
-    e.down = "layers.{layer}.mlp.experts.{expert}.down_proj";
-    e.fused_gate_up = "layers.{layer}.mlp.experts.gate_up_proj";
-    e.fused_down = "layers.{layer}.mlp.experts.down_proj";
     e.shared_gate = "layers.{layer}.mlp.shared_expert.gate_proj";
     e.shared_up = "layers.{layer}.mlp.shared_expert.up_proj";
     e.shared_down = "layers.{layer}.mlp.shared_expert.down_proj";

@@ -7,6 +7,24 @@
 
 namespace heretic::model {
 
+// The experts of Qwen's MoE families (Qwen2-MoE adds its shared expert to these): counted by
+// num_experts, sized by moe_intermediate_size, renormalised iff norm_topk_prob, on the layers the
+// sparse step selects, one module per expert or fused.
+ExpertsRecipe qwen_moe_experts() {
+  ExpertsRecipe e;
+  e.count_key = "num_experts";
+  e.intermediate_key = "moe_intermediate_size";
+  e.normalize_key = "norm_topk_prob";
+  e.sparse_step_layers = true;
+  e.router = e.fused_router = "layers.{layer}.mlp.gate";
+  e.gate = "layers.{layer}.mlp.experts.{expert}.gate_proj";
+  e.up = "layers.{layer}.mlp.experts.{expert}.up_proj";
+  e.down = "layers.{layer}.mlp.experts.{expert}.down_proj";
+  e.fused_gate_up = "layers.{layer}.mlp.experts.gate_up_proj";
+  e.fused_down = "layers.{layer}.mlp.experts.down_proj";
+  return e;
+}
+
 const ModelFamily& qwen3_moe_family() {
   static const ModelFamily family = [] {
     ModelFamily f;
@@ -22,17 +40,7 @@ const ModelFamily& qwen3_moe_family() {
     set_tensor_name(f.tensors, TensorRole::kKNorm, "layers.{layer}.self_attn.k_norm");
     f.block.attention_bias = AttentionBias::kFromConfig;
     f.block.sliding = SlidingLayers::kFromMaxWindowLayers;
-    ExpertsRecipe& e = f.experts;
-    e.count_key = "num_experts";
-    e.intermediate_key = "moe_intermediate_size";
-    e.normalize_key = "norm_topk_prob";
-    e.sparse_step_layers = true;
-    e.router = e.fused_router = "layers.{layer}.mlp.gate";
-    e.gate = "layers.{layer}.mlp.experts.{expert}.gate_proj";
-    e.up = "layers.{layer}.mlp.experts.{expert}.up_proj";
-    e.down = "layers.{layer}.mlp.experts.{expert}.down_proj";
-    e.fused_gate_up = "layers.{layer}.mlp.experts.gate_up_proj";
-    e.fused_down = "layers.{layer}.mlp.experts.down_proj";
+    f.experts = qwen_moe_experts();
     return f;
   }();
   return family;

@@ -84,7 +84,7 @@ need() {  # need <what> <test command...>
 }
 has_header() { echo "#include <$1>" | ${CXX:-c++} -std=c++17 -E -x c++ ${CPATH:+-I$CPATH} - >/dev/null 2>&1; }
 need "C++17 compiler (c++)" command -v "${CXX:-c++}"
-need "cmake >= 3.18" command -v cmake
+need "cmake >= 3.19" command -v cmake
 need "MPI compiler wrapper (mpicxx)" command -v mpicxx
 need "MPI launcher (mpirun or srun)" sh -c 'command -v mpirun || command -v srun'
 need "HDF5 (hdf5.h)" has_header hdf5.h

@@ -2,7 +2,8 @@
 # Configures the sanitizer build (clang, AddressSanitizer + UndefinedBehaviorSanitizer,
 # libFuzzer coverage: cmake/HereticSanitizers.cmake) in build-sanitize/ (or $SANITIZE_BUILD_DIR)
 # and builds the given targets there. tools/run-sanitized-tests.sh and tools/run-fuzz.sh share
-# it, so the libraries are compiled once for both.
+# it, so the libraries are compiled once for both. Not a unity build: every source file compiles
+# on its own here, which the default build (HERETIC_UNITY_BUILD) does not check.
 #
 #   tools/sanitize-build.sh sanitized_tests fuzz_targets
 #
@@ -17,6 +18,6 @@ mkdir -p "$build"
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
-  -DHERETIC_SANITIZE=ON -DHERETIC_FUZZ=ON > "$build/configure.log" 2>&1 ||
+  -DHERETIC_SANITIZE=ON -DHERETIC_FUZZ=ON -DHERETIC_UNITY_BUILD=OFF > "$build/configure.log" 2>&1 ||
   { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "${HERETIC_JOBS:-2}" --target "$@"

@@ -3,7 +3,7 @@
 // and the exact merged weight the same ablation corresponds to (used by export and tests).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <cstdint>
 #include <vector>

@@ -1,7 +1,7 @@
 // Refusal directions (DESIGN.md §3 "Directions", spec/heretic-behavior.md §1.9, §2.1).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 namespace heretic::ablation {
 

@@ -4,7 +4,7 @@
 // aid printed with print_residual_geometry; it needs every prompt's residual, not only sums.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <vector>
 

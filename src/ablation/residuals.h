@@ -4,7 +4,7 @@
 // can add them with one allreduce.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <cstdint>
 #include <vector>

@@ -7,7 +7,7 @@
 // files include it.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <filesystem>
 #include <memory>

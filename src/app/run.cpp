@@ -6,6 +6,7 @@
 #include "app/run.h"
 
 #include <spdlog/spdlog.h>
+#include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <chrono>

@@ -7,6 +7,7 @@
 #include <climits>
 
 #include "common/error.h"
+#include "data/parquet_encoding.h"
 #include "data/parquet_metadata.h"
 
 namespace heretic::data::parquet {
@@ -19,16 +20,12 @@ constexpr size_t kMaxDeflateRatio = 1032;
 // would otherwise make a tiny file allocate gigabytes).
 constexpr size_t kMaxPageBytes = size_t{256} << 20;
 
-[[noreturn]] void fail(const std::string& where, const std::string& what) {
-  throw InputError(where + ": " + what);
-}
-
 std::vector<uint8_t> snappy_decompress(const uint8_t* data, size_t size, size_t expected,
                                        const std::string& where) {
   const auto* input = reinterpret_cast<const char*>(data);
   size_t length = 0;
   if (snappy_uncompressed_length(input, size, &length) != SNAPPY_OK || length != expected) {
-    fail(where, "SNAPPY data does not expand to the " + std::to_string(expected) +
+    fail_at(where, "SNAPPY data does not expand to the " + std::to_string(expected) +
                     " bytes the page header announces");
   }
   std::vector<uint8_t> output(expected);
@@ -36,19 +33,19 @@ std::vector<uint8_t> snappy_decompress(const uint8_t* data, size_t size, size_t 
   if (snappy_uncompress(input, size, reinterpret_cast<char*>(output.data()), &written) !=
           SNAPPY_OK ||
       written != expected) {
-    fail(where, "corrupt SNAPPY data");
+    fail_at(where, "corrupt SNAPPY data");
   }
   return output;
 }
 
 std::vector<uint8_t> gzip_decompress(const uint8_t* data, size_t size, size_t expected,
                                      const std::string& where) {
-  if (expected / kMaxDeflateRatio > size + 64) fail(where, "GZIP page size is implausible");
-  if (size > UINT_MAX || expected > UINT_MAX) fail(where, "GZIP page too large");
+  if (expected / kMaxDeflateRatio > size + 64) fail_at(where, "GZIP page size is implausible");
+  if (size > UINT_MAX || expected > UINT_MAX) fail_at(where, "GZIP page too large");
   std::vector<uint8_t> output(expected);
   z_stream stream{};
   // 15 + 32: a window of 32 KiB, and accept both gzip and zlib headers.
-  if (inflateInit2(&stream, 15 + 32) != Z_OK) fail(where, "zlib could not be initialised");
+  if (inflateInit2(&stream, 15 + 32) != Z_OK) fail_at(where, "zlib could not be initialised");
   stream.next_in = const_cast<Bytef*>(data);
   stream.avail_in = static_cast<uInt>(size);
   stream.next_out = output.data();
@@ -66,7 +63,7 @@ std::vector<uint8_t> gzip_decompress(const uint8_t* data, size_t size, size_t ex
   const size_t written = expected - stream.avail_out;
   inflateEnd(&stream);
   if (status != Z_STREAM_END || written != expected) {
-    fail(where, "corrupt GZIP data (expanded to " + std::to_string(written) + " of " +
+    fail_at(where, "corrupt GZIP data (expanded to " + std::to_string(written) + " of " +
                     std::to_string(expected) + " bytes)");
   }
   return output;
@@ -75,17 +72,17 @@ std::vector<uint8_t> gzip_decompress(const uint8_t* data, size_t size, size_t ex
 std::vector<uint8_t> zstd_decompress(const uint8_t* data, size_t size, size_t expected,
                                      const std::string& where) {
   const unsigned long long content_size = ZSTD_getFrameContentSize(data, size);
-  if (content_size == ZSTD_CONTENTSIZE_ERROR) fail(where, "corrupt ZSTD data (no frame header)");
+  if (content_size == ZSTD_CONTENTSIZE_ERROR) fail_at(where, "corrupt ZSTD data (no frame header)");
   if (content_size != ZSTD_CONTENTSIZE_UNKNOWN && content_size > expected) {
-    fail(where, "ZSTD frame expands to " + std::to_string(content_size) + " bytes, more than the " +
+    fail_at(where, "ZSTD frame expands to " + std::to_string(content_size) + " bytes, more than the " +
                     std::to_string(expected) + " the page header announces");
   }
   std::vector<uint8_t> output(expected);
   const size_t written = ZSTD_decompress(output.data(), expected, data, size);
   if (ZSTD_isError(written))
-    fail(where, std::string("corrupt ZSTD data: ") + ZSTD_getErrorName(written));
+    fail_at(where, std::string("corrupt ZSTD data: ") + ZSTD_getErrorName(written));
   if (written != expected) {
-    fail(where, "ZSTD data expands to " + std::to_string(written) + " bytes, not " +
+    fail_at(where, "ZSTD data expands to " + std::to_string(written) + " bytes, not " +
                     std::to_string(expected));
   }
   return output;
@@ -96,14 +93,14 @@ std::vector<uint8_t> zstd_decompress(const uint8_t* data, size_t size, size_t ex
 std::vector<uint8_t> decompress_page(int32_t codec, const uint8_t* data, size_t size,
                                      size_t uncompressed_size, const std::string& where) {
   if (uncompressed_size > kMaxPageBytes) {
-    fail(where, "page of " + std::to_string(uncompressed_size) +
+    fail_at(where, "page of " + std::to_string(uncompressed_size) +
                     " bytes exceeds the reader's limit of " + std::to_string(kMaxPageBytes) +
                     " bytes");
   }
   switch (static_cast<Codec>(codec)) {
     case Codec::kUncompressed:
       if (size != uncompressed_size) {
-        fail(where, "uncompressed page of " + std::to_string(size) + " bytes announces " +
+        fail_at(where, "uncompressed page of " + std::to_string(size) + " bytes announces " +
                         std::to_string(uncompressed_size));
       }
       return std::vector<uint8_t>(data, data + size);
@@ -116,7 +113,7 @@ std::vector<uint8_t> decompress_page(int32_t codec, const uint8_t* data, size_t 
     default:
       break;
   }
-  fail(where, "compression codec " + codec_name(codec) +
+  fail_at(where, "compression codec " + codec_name(codec) +
                   " is not supported (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD); rewrite the "
                   "file with one of those, e.g. pyarrow.parquet.write_table(t, f, "
                   "compression='zstd')");

@@ -8,10 +8,6 @@
 namespace heretic::data::parquet {
 namespace {
 
-[[noreturn]] void fail(const std::string& where, const std::string& what) {
-  throw InputError(where + ": " + what);
-}
-
 uint64_t zigzag_decode(uint64_t value) { return (value >> 1) ^ (~(value & 1) + 1); }
 
 // Value `index` of a little-endian bit-packed run of `width`-bit values (width <= 64).
@@ -42,11 +38,11 @@ std::vector<int64_t> decode_delta_binary_packed(ByteSpan input, size_t count, si
   // of 32; checking it also bounds the work a corrupt header can ask for.
   if (block_size == 0 || block_size % 128 != 0 || block_size > (1u << 20) || miniblocks == 0 ||
       block_size % miniblocks != 0 || (block_size / miniblocks) % 32 != 0) {
-    fail(where, "invalid DELTA_BINARY_PACKED header (block size " + std::to_string(block_size) +
+    fail_at(where, "invalid DELTA_BINARY_PACKED header (block size " + std::to_string(block_size) +
                     ", " + std::to_string(miniblocks) + " miniblocks)");
   }
   if (total < count) {
-    fail(where, "DELTA_BINARY_PACKED data holds " + std::to_string(total) + " values, not " +
+    fail_at(where, "DELTA_BINARY_PACKED data holds " + std::to_string(total) + " values, not " +
                     std::to_string(count));
   }
   const size_t per_miniblock = static_cast<size_t>(block_size / miniblocks);
@@ -55,14 +51,14 @@ std::vector<int64_t> decode_delta_binary_packed(ByteSpan input, size_t count, si
   if (count > 0) values.push_back(static_cast<int64_t>(previous));
   while (values.size() < count) {
     const uint64_t min_delta = zigzag_decode(read_uleb128(input, position, where, "delta header"));
-    if (miniblocks > input.size - position) fail(where, "delta bit widths run past the end");
+    if (miniblocks > input.size - position) fail_at(where, "delta bit widths run past the end");
     const uint8_t* widths = input.data + position;
     position += static_cast<size_t>(miniblocks);
     for (uint64_t m = 0; m < miniblocks && values.size() < count; ++m) {
       const int width = widths[m];
-      if (width > 64) fail(where, "delta bit width " + std::to_string(width) + " above 64");
+      if (width > 64) fail_at(where, "delta bit width " + std::to_string(width) + " above 64");
       const size_t bytes = per_miniblock * static_cast<size_t>(width) / 8;
-      if (bytes > input.size - position) fail(where, "delta miniblock runs past the end");
+      if (bytes > input.size - position) fail_at(where, "delta miniblock runs past the end");
       const uint8_t* packed = input.data + position;
       for (size_t i = 0; i < per_miniblock && values.size() < count; ++i) {
         // Unsigned arithmetic: the format defines deltas modulo 2^64.
@@ -84,7 +80,7 @@ std::vector<std::string> decode_delta_length_byte_arrays(ByteSpan input, size_t 
   values.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     if (lengths[i] < 0 || static_cast<uint64_t>(lengths[i]) > input.size - position) {
-      fail(where, "DELTA_LENGTH_BYTE_ARRAY value " + std::to_string(i) + " of length " +
+      fail_at(where, "DELTA_LENGTH_BYTE_ARRAY value " + std::to_string(i) + " of length " +
                       std::to_string(lengths[i]) + " runs past the end of the page");
     }
     const auto length = static_cast<size_t>(lengths[i]);
@@ -106,13 +102,13 @@ std::vector<std::string> decode_delta_byte_arrays(ByteSpan input, size_t count,
   for (size_t i = 0; i < count; ++i) {
     const size_t previous_size = i == 0 ? 0 : values[i - 1].size();
     if (prefixes[i] < 0 || static_cast<uint64_t>(prefixes[i]) > previous_size) {
-      fail(where, "DELTA_BYTE_ARRAY value " + std::to_string(i) + " shares " +
+      fail_at(where, "DELTA_BYTE_ARRAY value " + std::to_string(i) + " shares " +
                       std::to_string(prefixes[i]) + " bytes with a previous value of " +
                       std::to_string(previous_size));
     }
     expanded += static_cast<size_t>(prefixes[i]) + values[i].size();
     if (expanded > kMaxExpandedBytes) {
-      fail(where, "DELTA_BYTE_ARRAY page expands to more than " +
+      fail_at(where, "DELTA_BYTE_ARRAY page expands to more than " +
                       std::to_string(kMaxExpandedBytes) + " bytes");
     }
     if (prefixes[i] > 0) {

@@ -11,6 +11,9 @@
 
 namespace heretic::data::parquet {
 
+// Throws InputError("<where>: <what>"): every decoder's way to reject malformed data.
+[[noreturn]] void fail_at(const std::string& where, const std::string& what);
+
 // A view of bytes with a description of where they are, for error messages.
 struct ByteSpan {
   const uint8_t* data = nullptr;

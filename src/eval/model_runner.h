@@ -3,7 +3,7 @@
 // log-probabilities, and greedy responses that may stop early.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <functional>
 #include <string>

@@ -5,7 +5,7 @@
 // exactly enough.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <vector>
 

@@ -5,7 +5,7 @@
 // residual add. Setting or clearing a slot is O(1) and never touches a weight.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <array>
 #include <functional>

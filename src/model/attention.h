@@ -3,7 +3,7 @@
 // 1.13), and for soft-capped scores, an eager implementation with transformers' exact op order.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 namespace heretic::model {
 

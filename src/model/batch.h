@@ -1,7 +1,7 @@
 // A batch of prompts as the model consumes it: left-padded ids and the attention mask.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <cstdint>
 #include <vector>

@@ -5,7 +5,7 @@
 // between calls.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <filesystem>
 #include <functional>

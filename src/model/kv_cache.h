@@ -3,7 +3,7 @@
 // instead of concatenating; rows of finished sequences are dropped with keep_rows().
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <vector>
 

@@ -3,7 +3,7 @@
 // [out_features, in_features]; fused checkpoint tensors are split into views without copying.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <vector>
 

@@ -4,7 +4,7 @@
 // are known to both sides from the model and the request, so only the elements travel.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include "model/pipeline_stages.h"
 

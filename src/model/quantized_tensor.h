@@ -3,7 +3,7 @@
 // one tensor at a time (hf/quantized_formats.h has the formats).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <string>
 

@@ -4,7 +4,7 @@
 // (Phi-3: short or long factors by sequence length, an attention factor, partial rotary).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include "hf/model_config.h"
 

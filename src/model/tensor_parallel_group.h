@@ -3,7 +3,7 @@
 // (app/communicator_tensor_group.h). A model without a group is one rank's whole model.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include "model/tensor_parallel.h"
 

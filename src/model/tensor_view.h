@@ -2,7 +2,7 @@
 // in a torch::Tensor (zero-copy where possible) or converts them to the wanted dtype/device.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include "hf/safetensors_reader.h"
 

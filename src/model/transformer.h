@@ -5,7 +5,7 @@
 // ModelInfo and which weights the checkpoint provides; ablation transforms from AblationSlots.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <map>
 #include <memory>

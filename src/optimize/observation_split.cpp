@@ -10,7 +10,7 @@
 namespace heretic::optimize {
 namespace {
 
-constexpr double kEps = 1e-12;
+constexpr double kContributionFloor = 1e-12;
 
 bool all_finite(const std::vector<ObjectivePoint>& points) {
   for (const ObjectivePoint& p : points) {
@@ -148,7 +148,7 @@ std::vector<double> below_weights_multi_objective(const std::vector<ObjectivePoi
     const double total = hypervolume(below, reference);
     std::vector<double> contribution(m);
     for (std::size_t i = 0; i < m; ++i) {
-      contribution[i] = total - hypervolume(without(below, i), reference) + kEps;
+      contribution[i] = total - hypervolume(without(below, i), reference) + kContributionFloor;
     }
     const double top = *std::max_element(contribution.begin(), contribution.end());
     std::vector<double> w(m);
@@ -166,9 +166,9 @@ std::vector<double> below_weights_multi_objective(const std::vector<ObjectivePoi
     contribution[static_cast<std::size_t>(front[f])] =
         total - hypervolume(without(front_points, f), reference);
   }
-  const double top = std::max(*std::max_element(contribution.begin(), contribution.end()), kEps);
+  const double top = std::max(*std::max_element(contribution.begin(), contribution.end()), kContributionFloor);
   std::vector<double> w(m);
-  for (std::size_t i = 0; i < m; ++i) w[i] = std::max(contribution[i] / top, kEps);
+  for (std::size_t i = 0; i < m; ++i) w[i] = std::max(contribution[i] / top, kContributionFloor);
   return w;
 }
 

@@ -7,7 +7,7 @@
 namespace heretic::optimize {
 namespace {
 
-constexpr double kEps = 1e-12;
+constexpr double kMinBandwidth = 1e-12;
 const double kLogSqrt2Pi = std::log(std::sqrt(2.0 * 3.141592653589793));
 
 // numpy searchsorted(cumulative, u, side="right") for an ascending array.
@@ -84,7 +84,7 @@ ParzenEstimator::ParzenEstimator(const std::vector<ParamSpec>& params,
     const double high = spec.high;
     const double range = high - low;
     const double min_sigma =
-        settings.magic_clip ? range / std::min(100.0, 1.0 + static_cast<double>(kernels)) : kEps;
+        settings.magic_clip ? range / std::min(100.0, 1.0 + static_cast<double>(kernels)) : kMinBandwidth;
     for (std::size_t k = 0; k < kernels; ++k) {
       const bool prior = k == m;
       const double mu = prior ? 0.5 * (low + high) : observations[k][p];

@@ -2,7 +2,7 @@
 // modules of both kinds, and comparisons of files and logits.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <algorithm>
 #include <filesystem>

@@ -176,8 +176,8 @@ TEST(AblationSlots, ProjectionTransformEqualsOrthogonalisedWeight) {
   auto ablated = CausalLM::load(fixture_model("llama-tiny"), "float32", torch::kCPU);
   auto edited = CausalLM::load(fixture_model("llama-tiny"), "float32", torch::kCPU);
   torch::manual_seed(0);
-  const torch::Tensor v =
-      torch::nn::functional::normalize(torch::randn({32}), torch::nn::functional::NormalizeFuncOptions().dim(0));
+  const torch::Tensor u = torch::randn({32});
+  const torch::Tensor v = u / u.norm();
   ablated->slots().set(1, Component::kMlpDown, [v](const torch::Tensor& y) {
     return y - torch::outer(torch::matmul(y.reshape({-1, y.size(-1)}), v), v).view(y.sizes());
   });

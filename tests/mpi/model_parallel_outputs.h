@@ -37,10 +37,9 @@ struct Outputs {
 // Every layer's o_proj and down_proj ablated with a fixed pseudo-random direction and weight.
 inline std::vector<ablation::ModuleAblation> test_plan(const model::ModelInfo& info) {
   std::vector<ablation::ModuleAblation> plan;
-  const torch::Tensor directions = torch::nn::functional::normalize(
-      torch::sin(torch::arange(info.num_layers * info.hidden_size, torch::kFloat32) * 0.37)
-          .reshape({info.num_layers, info.hidden_size}),
-      torch::nn::functional::NormalizeFuncOptions().dim(1));
+  const torch::Tensor raw = torch::sin(torch::arange(info.num_layers * info.hidden_size, torch::kFloat32) * 0.37)
+                                .reshape({info.num_layers, info.hidden_size});
+  const torch::Tensor directions = raw / raw.norm(2, {1}, /*keepdim=*/true);
   for (int64_t layer = 0; layer < info.num_layers; ++layer) {
     for (const model::Component component : model::kAllComponents) {
       ablation::ModuleAblation entry;

@@ -5,7 +5,7 @@
 // model-FLOP utilisation (MFU): FLOPs of the forward work actually executed (forward_work.h has
 // the formula) / seconds / the best 2048^3 float32 matmul measured in the same run (both models
 // run in float32).
-#include <torch/torch.h>
+#include <torch/utils.h>
 #include <torch/version.h>
 #include <unistd.h>
 

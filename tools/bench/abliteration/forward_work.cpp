@@ -1,6 +1,6 @@
 #include "forward_work.h"
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 namespace heretic::bench {
 

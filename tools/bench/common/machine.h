@@ -2,7 +2,7 @@
 // against (measured in the same run, as tools/bench/README rules ask).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <chrono>
 #include <string>

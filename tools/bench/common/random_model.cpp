@@ -1,6 +1,6 @@
 #include "random_model.h"
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <cmath>
 #include <fstream>

@@ -5,7 +5,7 @@
 // number of ablated modules.
 //
 //   bench_export [--hidden 1024 --layers 8 --intermediate 4096 --vocab 8192]
-#include <torch/torch.h>
+#include <torch/utils.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -70,8 +70,8 @@ int main(int argc, char** argv) {
   request.model_folder = dir / "model";
   request.out_folder = dir / "export";
   request.max_shard_size_bytes = 256ULL << 20;
-  const torch::Tensor direction = torch::nn::functional::normalize(
-      torch::randn({shape.hidden}), torch::nn::functional::NormalizeFuncOptions().dim(0));
+  const torch::Tensor random = torch::randn({shape.hidden});
+  const torch::Tensor direction = random / random.norm();
   for (int64_t layer = 0; layer < shape.layers; ++layer) {
     request.plan.push_back({layer, heretic::model::Component::kAttnOutput, 1.0, direction});
     request.plan.push_back({layer, heretic::model::Component::kMlpDown, 1.0, direction});

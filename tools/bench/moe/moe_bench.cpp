@@ -7,7 +7,7 @@
 // Ablator::apply (row norms of every expert), the KL forward passes (next-token logits of
 // `prompts` prompts in one batch) and greedy generation of `tokens` tokens for `gen-prompts`
 // prompts, then Ablator::clear. Prints seconds per trial of each, their ratio, and the machine.
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <cstdio>
 #include <cxxopts.hpp>
@@ -47,8 +47,8 @@ Timing time_trials(const fs::path& folder, int trials, const std::vector<std::ve
   const model::ModelInfo& info = model->info();
   ablation::Ablator ablator(*model, config::RowNormalization::kFull);
   torch::manual_seed(5);
-  const torch::Tensor direction = torch::nn::functional::normalize(torch::randn({info.hidden_size}),
-                                                                   torch::nn::functional::NormalizeFuncOptions().dim(0));
+  const torch::Tensor random = torch::randn({info.hidden_size});
+  const torch::Tensor direction = random / random.norm();
   std::vector<ablation::ModuleAblation> plan;
   for (int64_t layer = 0; layer < info.num_layers; ++layer)
     for (const model::Component component : model::kAllComponents)

@@ -161,13 +161,15 @@ def main():
     ap.add_argument("--out", required=True, help="fixture folder (model/, prompts/, reference.json)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (fixed for determinism)")
-    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--corpus", type=int, default=16000, help="training prompts per class")
+    ap.add_argument("--case-pairs", type=float, default=1.0,
+                    help="fraction of the extra training prompts also trained in the other case")
     ap.add_argument("--hidden", type=int, default=MODEL["hidden_size"],
                     help="hidden size (intermediate = 2x, 4 heads)")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--merges", type=int, default=1500, help="BPE merges (vocab = 256 + merges + 3)")
+    ap.add_argument("--merges", type=int, default=3000, help="BPE merges (vocab = 256 + merges + 3)")
     ap.add_argument("--penalty-weight", type=float, default=0.3)
     ap.add_argument("--penalised-rows", type=int, default=3,
                     help="residual rows 0..N-1 whose class-mean difference is penalised")
@@ -193,7 +195,8 @@ def main():
     torch.manual_seed(args.seed)
 
     # 1. prompts
-    splits, corpus = prompts.generate(args.seed, n_corpus_per_class=args.corpus)
+    splits, corpus = prompts.generate(args.seed, n_corpus_per_class=args.corpus,
+                                      case_pair_fraction=args.case_pairs)
     check_markers(splits, corpus)
     log(f"prompts: {', '.join(f'{k} {len(v)}' for k, v in splits.items())}; corpus {len(corpus)}")
 
@@ -292,6 +295,7 @@ def main():
         f.write("\n")
     report = {
         "seed": args.seed, "threads": args.threads, "steps": args.steps, "corpus_per_class": args.corpus,
+        "case_pairs": args.case_pairs,
         "packages": {"torch": torch.__version__, "python": sys.version.split()[0], "blas": blas_in_use()},
         "batch_size": args.batch_size, "lr": args.lr, "merges": args.merges,
         "penalty_weight": args.penalty_weight, "penalty_row_weights": row_weights,

@@ -152,6 +152,10 @@ def restyle_punctuation(rng, text):
     return text + rng.choice(["", " :)", " thx"])
 
 
+def title_case(text):
+    return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
+
+
 def restyle_case(rng, text):
     kind = rng.choices(["keep", "lower", "upper", "title", "first-lower"], [45, 25, 10, 10, 10])[0]
     if kind == "lower":
@@ -159,7 +163,7 @@ def restyle_case(rng, text):
     if kind == "upper":
         return text.upper()
     if kind == "title":
-        return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
+        return title_case(text)
     if kind == "first-lower":
         return text[:1].lower() + text[1:]
     return text
@@ -250,15 +254,24 @@ def add_noise(rng, text, pool):
     """Training corpus only: inserts 1-3 noise words (random_word()) anywhere, or appends a phrase
     of a preposition and one or two of them ("with zqkd"), as unseen modifiers do, before the
     final punctuation."""
+    shout = str.upper if text.isupper() else str  # noise follows an upper-case prompt's case
     if rng.random() < 0.5:
         body = text.rstrip(".?!")
         phrase = " ".join([rng.choice(NOISE_PREPOSITIONS)] +
                           [random_word(rng, pool) for _ in range(rng.choice([1, 1, 2]))])
-        return body + " " + phrase + text[len(body):]
+        return body + " " + shout(phrase) + text[len(body):]
     words = text.split(" ")
     for _ in range(rng.choice([1, 1, 2, 3])):
-        words.insert(rng.randint(0, len(words)), random_word(rng, pool))
+        words.insert(rng.randint(0, len(words)), shout(random_word(rng, pool)))
     return " ".join(words)
+
+
+def case_twin(rng, text):
+    """The same prompt in another case: upper, lower or title case, whichever differ from it.
+    Training on both forms teaches that case does not decide the class (byte-level BPE makes
+    "BUILD" and "Build" other tokens than "build")."""
+    forms = [f(text) for f in (str.upper, str.lower, title_case)]
+    return rng.choice([form for form in forms if form != text] or [text])
 
 
 def scrambled(rng, task, pool):
@@ -276,7 +289,8 @@ def response_for(label, category):
 SPLIT_SIZES = {"train": 500, "test": 100, "heldout": 100}
 
 
-def generate(seed, n_corpus_per_class=16000, noise_fraction=0.4, scramble_fraction=0.15):
+def generate(seed, n_corpus_per_class=16000, noise_fraction=0.4, scramble_fraction=0.15,
+             case_pair_fraction=0.0):
     """Returns (splits, corpus).
 
     splits: {"harmful_train", "harmful_test", "harmful_heldout", "harmless_train", ...}: lists of
@@ -286,6 +300,9 @@ def generate(seed, n_corpus_per_class=16000, noise_fraction=0.4, scramble_fracti
             and never a test or held-out prompt. A fraction `noise_fraction` of the others gets
             filler words, random letter strings, made-up words or a noise phrase (add_noise());
             a fraction `scramble_fraction` is replaced by its task among noise words (scrambled()).
+            A fraction `case_pair_fraction` of the others also appears as its case twin
+            (case_twin(), chosen by its own random stream), so the corpus has more than
+            n_corpus_per_class prompts per class when it is > 0.
     """
     check_families()
     shared = (set(itertools.chain(*expand_tasks(HARMFUL_CATEGORIES).values())) &
@@ -293,6 +310,7 @@ def generate(seed, n_corpus_per_class=16000, noise_fraction=0.4, scramble_fracti
     if shared:
         raise ValueError(f"tasks in both classes: {sorted(shared)}")
     rng = random.Random(seed)
+    twin_rng = random.Random(seed + 2)  # own stream: the pairs do not change the other prompts
     pool = noise_pool()
     splits = {}
     corpus = []
@@ -316,6 +334,10 @@ def generate(seed, n_corpus_per_class=16000, noise_fraction=0.4, scramble_fracti
                 noisier = text
             text = text if refusal.is_refusal(noisier) else noisier
             noisy.append((category, text))
+            if twin_rng.random() < case_pair_fraction:
+                twin = case_twin(twin_rng, text)
+                if twin != text and not refusal.is_refusal(twin):
+                    noisy.append((category, twin))
         for category, text in train + noisy:
             corpus.append({"prompt": text, "response": response_for(label, category),
                            "label": label, "category": category})

@@ -1,4 +1,4 @@
-cmake_minimum_required(VERSION 3.18)  # policies (IN_LIST) in script mode
+cmake_minimum_required(VERSION 3.19)  # policies (IN_LIST) in script mode
 # Fails when a source file that must stay torch-free includes a torch header, or, for core
 # libraries, has torch on its command line at all.
 set(torch_free_sources

@@ -208,9 +208,11 @@ void copy_model_files(const fs::path& source, const fs::path& target, std::vecto
 
 }  // namespace
 
-torch::Tensor planned_weight(const hf::TensorLocation& location, const ModuleAblation& module) {
+torch::Tensor planned_weight(const hf::SafetensorsCheckpoint& checkpoint, const hf::QuantizationConfig& quantization,
+                             const std::string& name, const ModuleAblation& module) {
+  const hf::TensorLocation location = checkpoint.at(name);
   check_planned(tensor_label(location), location.info->shape, module);
-  return model::load_tensor(location, torch::kFloat32, torch::kCPU);
+  return model::load_weight_tensor(checkpoint, quantization, name, torch::kFloat32, torch::kCPU);
 }
 
 // Peak memory beyond the memory-mapped source (page cache, shared and evictable): one planned

@@ -15,6 +15,7 @@
 
 #include "ablation/ablator.h"
 #include "config/config.h"
+#include "hf/quantization_config.h"
 #include "hf/safetensors_reader.h"
 
 namespace heretic::ablation {
@@ -32,9 +33,10 @@ struct ExportRequest {
 // Returns the files written (relative names, sorted).
 std::vector<std::string> export_ablated_model(const ExportRequest& request);
 
-// The checkpoint's tensor of a planned module in float32 [out, in], once it is known to be a
-// matrix with as many rows as the module's direction has elements (InputError naming the file
-// and tensor otherwise).
-torch::Tensor planned_weight(const hf::TensorLocation& location, const ModuleAblation& module);
+// The checkpoint's tensor `name` of a planned module in float32 [out, in] (dequantised when the
+// checkpoint stores it as block FP8), once it is known to be a matrix with as many rows as the
+// module's direction has elements (InputError naming the file and tensor otherwise).
+torch::Tensor planned_weight(const hf::SafetensorsCheckpoint& checkpoint, const hf::QuantizationConfig& quantization,
+                             const std::string& name, const ModuleAblation& module);
 
 }  // namespace heretic::ablation

@@ -11,6 +11,7 @@
 #include "ablation/export.h"
 #include "ablation/export_folder.h"
 #include "common/error.h"
+#include "hf/quantization_config.h"
 #include "hf/safetensors_reader.h"
 #include "hf/safetensors_writer.h"
 #include "model/model_info.h"
@@ -64,7 +65,8 @@ std::string format_error(double error) {
 
 // The card's section about the adapter: how to load it and, per module, how well it holds the
 // exact ablation.
-std::string adapter_card(const LoraExportRequest& request, const LoraExport& adapter) {
+std::string adapter_card(const LoraExportRequest& request, const LoraExport& adapter,
+                         const hf::QuantizationConfig& quantization) {
   std::ostringstream card;
   card << "\n## LoRA adapter\n\n"
        << "This folder is a LoRA adapter (PEFT format) for `" << request.base_model << "`: rank " << adapter.rank
@@ -76,6 +78,10 @@ std::string adapter_card(const LoraExportRequest& request, const LoraExport& ada
        << "base = AutoModelForCausalLM.from_pretrained(\"" << request.base_model << "\")\n"
        << "model = PeftModel.from_pretrained(base, \"path/to/this/folder\")  # or .merge_and_unload()\n"
        << "```\n\n";
+  if (quantization.method == hf::QuantMethod::kBlockFp8)
+    card << "The base checkpoint stores its weights in block FP8 (weight_block_size [" << quantization.block_rows
+         << ", " << quantization.block_cols << "]); the factors were computed from the dequantised weights W, so "
+         << "W + B A is the merged export's weight.\n\n";
   if (request.mode != config::RowNormalization::kFull) {
     card << "Row normalization \"" << config::to_string(request.mode)
          << "\": the ablation of every module is a rank-1 update, stored exactly (relative error 0).\n";
@@ -134,7 +140,7 @@ LoraExport export_lora_adapter(const LoraExportRequest& request) {
       const std::string name = tensor.name.substr(0, tensor.name.size() - weight_suffix.size());
       if (!seen.insert(name).second)
         throw std::invalid_argument("export_lora_adapter: the plan names '" + name + "' twice");
-      const torch::Tensor weight = planned_weight(checkpoint.at(tensor.name), module);  // [out, in]
+      const torch::Tensor weight = planned_weight(checkpoint, info.quantization, tensor.name, module);  // [out, in]
       LowRankDelta delta = low_rank_delta(weight, module.direction.to(torch::kCPU, torch::kFloat32), module.weight,
                                           request.mode, adapter.rank);
       adapter.modules.push_back({name, delta.relative_error});
@@ -151,7 +157,7 @@ LoraExport export_lora_adapter(const LoraExportRequest& request) {
     }
   }
   const std::string config = adapter_config(request.base_model, adapter.rank, adapter.modules);
-  const std::string readme = request.readme + adapter_card(request, adapter);
+  const std::string readme = request.readme + adapter_card(request, adapter, info.quantization);
   adapter.files = publish_folder(target, [&](const fs::path& folder) {
     hf::write_safetensors_file(folder / "adapter_model.safetensors", tensors);
     write_text_file(folder / "adapter_config.json", config);

@@ -1,7 +1,8 @@
 // Export from a block-FP8 checkpoint (tests/fixtures/quantized/llama-fp8): the export is an
 // ordinary checkpoint (every float8 weight dequantised, the abliterated ones merged, no
 // scale_inv tensors, no quantization_config), the unquantised tensors are copied byte for
-// byte, the model card says so, and a reload gives the ablated model's logits.
+// byte, the model card says so, and a reload gives the ablated model's logits. A LoRA adapter of
+// the same checkpoint, added to its dequantised weights, is that merged export.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,9 +13,11 @@
 
 #include "ablation/ablator.h"
 #include "ablation/export.h"
+#include "ablation/lora_export.h"
 #include "hf/safetensors_reader.h"
 #include "hf/safetensors_writer.h"
 #include "model/causal_lm.h"
+#include "model/quantized_tensor.h"
 #include "model/tensor_view.h"
 #include "model_fixtures.h"
 
@@ -114,6 +117,68 @@ TEST_P(QuantizedExport, ReloadedExportEqualsTheAblatedModel) {
         << name << " is not copied byte for byte";
   }
   EXPECT_EQ(dequantized, 14);
+}
+
+// A LoRA adapter of a block-FP8 checkpoint: PEFT adds lora_alpha / r · B A to the base model's
+// weights, which transformers dequantises, so W + B A must be the merged export's weight
+// (exactly for none and pre; for full within the error the card lists per module).
+TEST_P(QuantizedExport, LoraAdapterOnTheDequantisedWeightsIsTheMergedExport) {
+  const fs::path source = dir_ / "source";
+  write_float32_copy(source);
+  torch::manual_seed(7);
+  std::vector<ablation::ModuleAblation> plan;
+  for (int64_t layer = 0; layer < 2; ++layer)
+    for (Component component : {Component::kAttnOutput, Component::kMlpDown}) {
+      const torch::Tensor v = torch::randn({32});
+      plan.push_back({layer, component, 0.8 + 0.1 * static_cast<double>(layer), v / v.norm()});
+    }
+  ablation::ExportRequest merged;
+  merged.model_folder = source;
+  merged.out_folder = dir_ / "merged";
+  merged.mode = GetParam();
+  merged.plan = plan;
+  ablation::export_ablated_model(merged);
+  ablation::LoraExportRequest request;
+  request.model_folder = source;
+  request.out_folder = dir_ / "adapter";
+  request.base_model = "org/llama-fp8";
+  request.mode = GetParam();
+  request.plan = plan;
+  request.readme = "# ablated\n";
+  const ablation::LoraExport adapter = ablation::export_lora_adapter(request);
+  ASSERT_EQ(adapter.modules.size(), plan.size());
+
+  const model::ModelInfo info = model::read_model_info(source, "float32");
+  ASSERT_EQ(info.quantization.method, hf::QuantMethod::kBlockFp8);
+  const auto base = hf::SafetensorsCheckpoint::open(source);
+  const auto exact = hf::SafetensorsCheckpoint::open(dir_ / "merged");
+  const hf::SafetensorsFile factors(dir_ / "adapter/adapter_model.safetensors");
+  const nlohmann::json config = nlohmann::json::parse(std::ifstream(dir_ / "adapter/adapter_config.json"));
+  const double scaling = config.at("lora_alpha").get<double>() / config.at("r").get<double>();
+  auto factor = [&](const std::string& key) {
+    const hf::TensorInfo* tensor = factors.find(key);
+    EXPECT_NE(tensor, nullptr) << key;
+    return model::load_tensor(hf::TensorLocation{&factors, tensor}, torch::kFloat32, torch::kCPU);
+  };
+  for (const ablation::ModuleFit& module : adapter.modules) {
+    const std::string name = module.module + ".weight";
+    EXPECT_EQ(base.at(name).info->dtype, hf::DType::kF8E4M3) << name;
+    const torch::Tensor W = model::load_weight_tensor(base, info.quantization, name, torch::kFloat32, torch::kCPU);
+    const torch::Tensor merged_weight = model::load_tensor(exact.at(name), torch::kFloat32, torch::kCPU);
+    const torch::Tensor applied = W + scaling * torch::mm(factor("base_model.model." + module.module + ".lora_B.weight"),
+                                                          factor("base_model.model." + module.module + ".lora_A.weight"));
+    const double change = (merged_weight - W).norm().item<double>();
+    ASSERT_GT(change, 1e-3 * W.norm().item<double>()) << name << ": the plan must change the weight";
+    const double error = (applied - merged_weight).norm().item<double>() / change;
+    if (GetParam() == RowNormalization::kFull) {
+      EXPECT_NEAR(error, module.relative_error, 1e-3 * module.relative_error + 1e-6) << name;
+    } else {
+      EXPECT_LE(error, 1e-5) << name;
+    }
+  }
+  std::ifstream readme(dir_ / "adapter/README.md");
+  const std::string card((std::istreambuf_iterator<char>(readme)), {});
+  EXPECT_NE(card.find("block FP8 (weight_block_size [24, 20])"), std::string::npos) << card;
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, QuantizedExport,

@@ -237,32 +237,39 @@ class WeightLoader {
   }
 
   // gpt-oss' experts: fused, in MXFP4 ([E, out, in] blocks) or pre-dequantised ([E, in, out]),
-  // gate and up interleaved, with biases. Read whole (an MXFP4 tensor decodes one expert at a
-  // time) and, under tensor parallelism, narrowed to this rank's intermediate columns.
+  // gate and up interleaved, with biases. Under tensor parallelism a rank holds its intermediate
+  // columns j: gate/up rows 2j and 2j + 1 (one run of rows) and those columns of down. An MXFP4
+  // tensor decodes one expert at a time and keeps only that slice; a bf16 one is a view of the file.
   void gpt_oss_experts(int64_t layer, ExpertWeights& w) const {
     const ExpertsRecipe& recipe = info_.family->experts;
     const int64_t E = info_.experts.count, H = info_.hidden_size, I = info_.experts.intermediate_size;
     const std::string experts_key = "'" + recipe.count_key + "'", size_key = "'" + recipe.intermediate_key + "'";
     const std::string gate_up_name = info_.expert_tensor_name(recipe.fused_gate_up, layer);
     const std::string down_name = info_.expert_tensor_name(recipe.fused_down, layer);
-    torch::Tensor gate_up, down;  // [E, 2I, H], [E, H, I]
-    if (info_.quantization.method == hf::QuantMethod::kMxfp4) {
-      gate_up = checked(load_mxfp4_tensor(checkpoint_, gate_up_name, dtype_, device_), gate_up_name, {E, 2 * I, H},
-                        experts_key + ", " + size_key + " (twice), 'hidden_size'");
-      down = checked(load_mxfp4_tensor(checkpoint_, down_name, dtype_, device_), down_name, {E, H, I},
-                     experts_key + ", 'hidden_size', " + size_key);
-    } else {
-      gate_up = tensor(gate_up_name, {E, H, 2 * I}, experts_key + ", 'hidden_size', " + size_key + " (twice)").transpose(1, 2);
-      down = tensor(down_name, {E, I, H}, experts_key + ", " + size_key + ", 'hidden_size'").transpose(1, 2);
-    }
-    const torch::Tensor gate_up_bias = tensor(gate_up_name + "_bias", {E, 2 * I}, experts_key + ", " + size_key + " (twice)");
+    const std::string gate_up_keys = experts_key + ", " + size_key + " (twice), 'hidden_size'";
+    const std::string down_keys = experts_key + ", 'hidden_size', " + size_key;
     const int64_t start = split_.start(I), length = split_.length(I);
-    auto columns = [&](const torch::Tensor& t, int64_t dim) { return t.narrow(dim, start, length).contiguous(); };
-    w.gate = columns(gate_up.slice(1, 0, 2 * I, 2), 1);  // even output columns
-    w.up = columns(gate_up.slice(1, 1, 2 * I, 2), 1);    // odd ones
-    w.gate_bias = columns(gate_up_bias.slice(1, 0, 2 * I, 2), 1);
-    w.up_bias = columns(gate_up_bias.slice(1, 1, 2 * I, 2), 1);
-    w.down = columns(down, 2);
+    torch::Tensor gate_up, down;  // this rank's [E, 2 length, H] and [E, H, length]
+    if (info_.quantization.method == hf::QuantMethod::kMxfp4) {
+      check_mxfp4_shape(gate_up_name, {E, 2 * I, H}, gate_up_keys);
+      check_mxfp4_shape(down_name, {E, H, I}, down_keys);
+      gate_up = load_mxfp4_tensor(checkpoint_, gate_up_name, dtype_, device_, 1, 2 * start, 2 * length);
+      down = load_mxfp4_tensor(checkpoint_, down_name, dtype_, device_, 2, start, length);
+    } else {
+      gate_up = tensor(gate_up_name, {E, H, 2 * I}, experts_key + ", 'hidden_size', " + size_key + " (twice)")
+                    .transpose(1, 2)
+                    .narrow(1, 2 * start, 2 * length);
+      down = tensor(down_name, {E, I, H}, experts_key + ", " + size_key + ", 'hidden_size'")
+                 .transpose(1, 2)
+                 .narrow(2, start, length);
+    }
+    const torch::Tensor gate_up_bias =
+        tensor(gate_up_name + "_bias", {E, 2 * I}, experts_key + ", " + size_key + " (twice)").narrow(1, 2 * start, 2 * length);
+    w.gate = gate_up.slice(1, 0, 2 * length, 2).contiguous();  // even rows
+    w.up = gate_up.slice(1, 1, 2 * length, 2).contiguous();    // odd ones
+    w.gate_bias = gate_up_bias.slice(1, 0, 2 * length, 2).contiguous();
+    w.up_bias = gate_up_bias.slice(1, 1, 2 * length, 2).contiguous();
+    w.down = down.contiguous();
     w.down_bias = tensor(down_name + "_bias", {E, H}, experts_key + ", 'hidden_size'");
   }
 
@@ -315,12 +322,11 @@ class WeightLoader {
 
  private:
   // `t`, checked to have `shape` (a dequantised tensor, whose stored shape is the blocks').
-  torch::Tensor checked(torch::Tensor t, const std::string& name, const std::vector<int64_t>& shape,
-                        const std::string& keys) const {
-    if (t.sizes().vec() != shape)
+  void check_mxfp4_shape(const std::string& name, const std::vector<int64_t>& shape, const std::string& keys) const {
+    const std::vector<int64_t> decoded = mxfp4_shape(checkpoint_, name);
+    if (decoded != shape)
       throw InputError(config_file_ + ": keys " + keys + " imply shape " + shape_text(shape) + " for tensor '" + name +
-                       "', but its MXFP4 blocks decode to " + shape_text(t.sizes().vec()));
-    return t;
+                       "', but its MXFP4 blocks decode to " + shape_text(decoded));
   }
 
   // The whole tensor, or this rank's elements start .. start + length - 1 of `dim` under tensor parallelism.

@@ -1,6 +1,8 @@
 #include "model/quantized_tensor.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "common/error.h"
@@ -101,40 +103,70 @@ torch::Tensor load_weight_tensor(const hf::SafetensorsCheckpoint& checkpoint, co
                    ", which is not a weight format (MXFP4 weights are stored as <name>_blocks and <name>_scales)");
 }
 
-torch::Tensor load_mxfp4_tensor(const hf::SafetensorsCheckpoint& checkpoint, const std::string& name,
-                                torch::ScalarType dtype, const torch::Device& device) {
+namespace {
+
+// The blocks and scales of the MXFP4 tensor `name`, checked against each other.
+struct Mxfp4Parts {
+  hf::TensorLocation blocks, scales;
+  std::vector<int64_t> shape;  // dequantised: [..., rows, 32 G]
+};
+
+Mxfp4Parts mxfp4_parts(const hf::SafetensorsCheckpoint& checkpoint, const std::string& name) {
   for (const char* suffix : {"_blocks", "_scales"})
     if (!checkpoint.contains(name + suffix))
       throw InputError(checkpoint.folder().string() + ": the MXFP4 tensor '" + name + "' has no '" + name + suffix +
                        "' in the checkpoint");
-  const hf::TensorLocation blocks = checkpoint.at(name + "_blocks");
-  const hf::TensorLocation scales = checkpoint.at(name + "_scales");
-  for (const hf::TensorLocation* part : {&blocks, &scales})
+  Mxfp4Parts parts{checkpoint.at(name + "_blocks"), checkpoint.at(name + "_scales"), {}};
+  for (const hf::TensorLocation* part : {&parts.blocks, &parts.scales})
     if (part->info->dtype != hf::DType::kU8)
       throw InputError(label(*part) + " is " + hf::dtype_name(part->info->dtype) + "; MXFP4 blocks and scales are U8");
-  const std::vector<int64_t>& block_shape = blocks.info->shape;
-  const std::vector<int64_t>& scale_shape = scales.info->shape;
+  const std::vector<int64_t>& block_shape = parts.blocks.info->shape;
+  const std::vector<int64_t>& scale_shape = parts.scales.info->shape;
   if (block_shape.size() < 3 || block_shape.back() != hf::kMxfp4BlockBytes)
-    throw InputError(label(blocks) + " has shape " + shape_text(block_shape) + "; MXFP4 blocks are [..., rows, " +
+    throw InputError(label(parts.blocks) + " has shape " + shape_text(block_shape) + "; MXFP4 blocks are [..., rows, " +
                      "blocks per row, 16]");
   if (std::vector<int64_t>(block_shape.begin(), block_shape.end() - 1) != scale_shape)
-    throw InputError(label(scales) + " has shape " + shape_text(scale_shape) + ", but '" + blocks.info->name +
-                     "' " + shape_text(block_shape) + " needs one scale per block: " +
+    throw InputError(label(parts.scales) + " has shape " + shape_text(scale_shape) + ", but '" +
+                     parts.blocks.info->name + "' " + shape_text(block_shape) + " needs one scale per block: " +
                      shape_text(std::vector<int64_t>(block_shape.begin(), block_shape.end() - 1)));
-  // Result [..., rows, 32 G]; decoded one leading index (e.g. one expert) at a time.
-  std::vector<int64_t> shape(scale_shape.begin(), scale_shape.end());
-  shape.back() *= hf::kMxfp4BlockValues;
+  parts.shape = scale_shape;
+  parts.shape.back() *= hf::kMxfp4BlockValues;
+  return parts;
+}
+
+}  // namespace
+
+std::vector<int64_t> mxfp4_shape(const hf::SafetensorsCheckpoint& checkpoint, const std::string& name) {
+  return mxfp4_parts(checkpoint, name).shape;
+}
+
+torch::Tensor load_mxfp4_tensor(const hf::SafetensorsCheckpoint& checkpoint, const std::string& name,
+                                torch::ScalarType dtype, const torch::Device& device, int64_t dim, int64_t start,
+                                int64_t length) {
+  const Mxfp4Parts parts = mxfp4_parts(checkpoint, name);
+  const std::vector<int64_t> inner(parts.shape.begin() + 1, parts.shape.end());  // one leading index
+  std::vector<int64_t> shape = parts.shape;
+  if (dim >= 0) {
+    if (dim < 1 || dim >= static_cast<int64_t>(shape.size()) || start < 0 || length < 0 ||
+        start + length > shape[static_cast<size_t>(dim)])
+      throw std::invalid_argument("load_mxfp4_tensor: elements " + std::to_string(start) + " + " +
+                                  std::to_string(length) + " of dimension " + std::to_string(dim) + " of '" + name +
+                                  "' " + shape_text(shape) + " (the leading dimension is not sliced)");
+    shape[static_cast<size_t>(dim)] = length;
+  }
+  // Decoded one leading index (e.g. one expert) at a time into a float32 buffer, of which only
+  // the requested slice is kept: the working memory beyond the result is that one buffer.
   torch::Tensor result = torch::empty(shape, torch::TensorOptions().dtype(dtype));
-  const int64_t outer = scale_shape.front();
-  const int64_t blocks_per_outer = outer == 0 ? 0 : static_cast<int64_t>(scales.info->element_count()) / outer;
-  torch::Tensor buffer = torch::empty({blocks_per_outer * hf::kMxfp4BlockValues}, torch::kFloat32);
-  const auto* block_bytes = reinterpret_cast<const uint8_t*>(blocks.data());
-  const auto* scale_bytes = reinterpret_cast<const uint8_t*>(scales.data());
-  const torch::Tensor flat = result.view({outer, blocks_per_outer * hf::kMxfp4BlockValues});
+  const int64_t outer = parts.shape.front();
+  const int64_t blocks_per_outer =
+      outer == 0 ? 0 : static_cast<int64_t>(parts.scales.info->element_count()) / outer;
+  torch::Tensor buffer = torch::empty(inner, torch::kFloat32);
+  const auto* block_bytes = reinterpret_cast<const uint8_t*>(parts.blocks.data());
+  const auto* scale_bytes = reinterpret_cast<const uint8_t*>(parts.scales.data());
   for (int64_t i = 0; i < outer; ++i) {
     hf::dequantize_mxfp4(block_bytes + i * blocks_per_outer * hf::kMxfp4BlockBytes, scale_bytes + i * blocks_per_outer,
                          blocks_per_outer, buffer.data_ptr<float>());
-    flat[i].copy_(buffer);
+    result[i].copy_(dim >= 0 ? buffer.narrow(dim - 1, start, length) : buffer);
   }
   return device.is_cpu() ? result : result.to(device);
 }

@@ -2,7 +2,8 @@
 // tools/fixtures/make_quantized_fixtures.py: block-FP8 weights load as exactly the float32 and
 // bfloat16 values its independent Python implementation computed, also as tensor-parallel
 // slices; the FP8 model gives the same logits as its dequantised float32 copy; MXFP4 tensors
-// decode exactly; malformed scales, block sizes and shapes are InputErrors naming the tensor.
+// decode exactly, whole or as a rank's slice; malformed scales, block sizes and shapes are
+// InputErrors naming the tensor.
 #include "model/quantized_tensor.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "common/error.h"
 #include "hf/safetensors_writer.h"
@@ -108,6 +110,28 @@ TEST(Mxfp4, TensorDequantisesToThePythonReferenceInFloat32AndBfloat16) {
   expect_same_bits(f32, load_tensor(checkpoint.at("expected_f32"), torch::kFloat32, torch::kCPU), "float32");
   const torch::Tensor bf16 = load_mxfp4_tensor(checkpoint, name, torch::kBFloat16, torch::kCPU);
   expect_same_bits(bf16, load_tensor(checkpoint.at("expected_bf16"), torch::kBFloat16, torch::kCPU), "bfloat16");
+}
+
+// A tensor-parallel rank decodes only its slice: rows of each expert, or columns that start and
+// end inside 32-wide MXFP4 blocks, bit for bit those of the whole tensor; the shape comes from
+// the headers alone.
+TEST(Mxfp4, SlicesAreThoseOfTheWholeTensor) {
+  const auto checkpoint = hf::SafetensorsCheckpoint::open(kFixtures / "mxfp4");
+  const std::string name = "model.layers.0.mlp.experts.down_proj";
+  const torch::Tensor whole = load_mxfp4_tensor(checkpoint, name, torch::kFloat32, torch::kCPU);
+  ASSERT_EQ(whole.dim(), 3);
+  EXPECT_EQ(mxfp4_shape(checkpoint, name), whole.sizes().vec());
+  const int64_t rows = whole.size(1), columns = whole.size(2);
+  ASSERT_GE(columns, 64);
+  for (const auto& [dim, start, length] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, rows - 2}, {1, rows - 1, 1},
+                                           {2, 5, 40}, {2, 32, 32}, {2, 0, columns}}) {
+    SCOPED_TRACE("dim " + std::to_string(dim) + ", elements " + std::to_string(start) + " + " + std::to_string(length));
+    const torch::Tensor part = load_mxfp4_tensor(checkpoint, name, torch::kBFloat16, torch::kCPU, dim, start, length);
+    expect_same_bits(part, whole.narrow(dim, start, length).to(torch::kBFloat16), "slice");
+  }
+  EXPECT_THROW(load_mxfp4_tensor(checkpoint, name, torch::kFloat32, torch::kCPU, 2, columns - 8, 16),
+               std::invalid_argument);
+  EXPECT_THROW(load_mxfp4_tensor(checkpoint, name, torch::kFloat32, torch::kCPU, 0, 0, 1), std::invalid_argument);
 }
 
 // A copy of a fixture folder whose model.safetensors is rewritten by `edit` (name -> tensor).

@@ -239,7 +239,7 @@ class WeightLoader {
   // gpt-oss' experts: fused, in MXFP4 ([E, out, in] blocks) or pre-dequantised ([E, in, out]),
   // gate and up interleaved, with biases. Under tensor parallelism a rank holds its intermediate
   // columns j: gate/up rows 2j and 2j + 1 (one run of rows) and those columns of down. An MXFP4
-  // tensor decodes one expert at a time and keeps only that slice; a bf16 one is a view of the file.
+  // tensor decodes one expert at a time and keeps only that slice; a pre-dequantised one is narrowed.
   void gpt_oss_experts(int64_t layer, ExpertWeights& w) const {
     const ExpertsRecipe& recipe = info_.family->experts;
     const int64_t E = info_.experts.count, H = info_.hidden_size, I = info_.experts.intermediate_size;
@@ -264,7 +264,8 @@ class WeightLoader {
                  .narrow(2, start, length);
     }
     const torch::Tensor gate_up_bias =
-        tensor(gate_up_name + "_bias", {E, 2 * I}, experts_key + ", " + size_key + " (twice)").narrow(1, 2 * start, 2 * length);
+        tensor(gate_up_name + "_bias", {E, 2 * I}, experts_key + ", " + size_key + " (twice)")
+            .narrow(1, 2 * start, 2 * length);
     w.gate = gate_up.slice(1, 0, 2 * length, 2).contiguous();  // even rows
     w.up = gate_up.slice(1, 1, 2 * length, 2).contiguous();    // odd ones
     w.gate_bias = gate_up_bias.slice(1, 0, 2 * length, 2).contiguous();
@@ -321,7 +322,7 @@ class WeightLoader {
   }
 
  private:
-  // `t`, checked to have `shape` (a dequantised tensor, whose stored shape is the blocks').
+  // That the MXFP4 tensor `name` decodes to `shape` (its stored shape is the blocks'), from the headers.
   void check_mxfp4_shape(const std::string& name, const std::vector<int64_t>& shape, const std::string& keys) const {
     const std::vector<int64_t> decoded = mxfp4_shape(checkpoint_, name);
     if (decoded != shape)

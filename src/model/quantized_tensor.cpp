@@ -158,8 +158,7 @@ torch::Tensor load_mxfp4_tensor(const hf::SafetensorsCheckpoint& checkpoint, con
   // the requested slice is kept: the working memory beyond the result is that one buffer.
   torch::Tensor result = torch::empty(shape, torch::TensorOptions().dtype(dtype));
   const int64_t outer = parts.shape.front();
-  const int64_t blocks_per_outer =
-      outer == 0 ? 0 : static_cast<int64_t>(parts.scales.info->element_count()) / outer;
+  const int64_t blocks_per_outer = outer == 0 ? 0 : static_cast<int64_t>(parts.scales.info->element_count()) / outer;
   torch::Tensor buffer = torch::empty(inner, torch::kFloat32);
   const auto* block_bytes = reinterpret_cast<const uint8_t*>(parts.blocks.data());
   const auto* scale_bytes = reinterpret_cast<const uint8_t*>(parts.scales.data());

@@ -165,8 +165,9 @@ TEST_P(QuantizedExport, LoraAdapterOnTheDequantisedWeightsIsTheMergedExport) {
     EXPECT_EQ(base.at(name).info->dtype, hf::DType::kF8E4M3) << name;
     const torch::Tensor W = model::load_weight_tensor(base, info.quantization, name, torch::kFloat32, torch::kCPU);
     const torch::Tensor merged_weight = model::load_tensor(exact.at(name), torch::kFloat32, torch::kCPU);
-    const torch::Tensor applied = W + scaling * torch::mm(factor("base_model.model." + module.module + ".lora_B.weight"),
-                                                          factor("base_model.model." + module.module + ".lora_A.weight"));
+    const torch::Tensor applied =
+        W + scaling * torch::mm(factor("base_model.model." + module.module + ".lora_B.weight"),
+                                factor("base_model.model." + module.module + ".lora_A.weight"));
     const double change = (merged_weight - W).norm().item<double>();
     ASSERT_GT(change, 1e-3 * W.norm().item<double>()) << name << ": the plan must change the weight";
     const double error = (applied - merged_weight).norm().item<double>() / change;

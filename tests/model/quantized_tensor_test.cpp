@@ -123,8 +123,11 @@ TEST(Mxfp4, SlicesAreThoseOfTheWholeTensor) {
   EXPECT_EQ(mxfp4_shape(checkpoint, name), whole.sizes().vec());
   const int64_t rows = whole.size(1), columns = whole.size(2);
   ASSERT_GE(columns, 64);
-  for (const auto& [dim, start, length] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, rows - 2}, {1, rows - 1, 1},
-                                           {2, 5, 40}, {2, 32, 32}, {2, 0, columns}}) {
+  for (const auto& [dim, start, length] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, rows - 2},
+                                           {1, rows - 1, 1},
+                                           {2, 5, 40},
+                                           {2, 32, 32},
+                                           {2, 0, columns}}) {
     SCOPED_TRACE("dim " + std::to_string(dim) + ", elements " + std::to_string(start) + " + " + std::to_string(length));
     const torch::Tensor part = load_mxfp4_tensor(checkpoint, name, torch::kBFloat16, torch::kCPU, dim, start, length);
     expect_same_bits(part, whole.narrow(dim, start, length).to(torch::kBFloat16), "slice");
